@@ -1,0 +1,247 @@
+// The kernels on numpy arrays: the compiled side of fastmlp.ops. Each function checks its
+// arrays (bindings/arrays.hpp), then releases the GIL for the compute: the kernels touch only
+// the raw buffers, which the argument objects keep alive for the whole call.
+#include "bindings/pybind11.hpp"
+
+#include <cstdint>
+
+#include "bindings/arrays.hpp"
+#include "kernels/dispatch.hpp"
+#include "kernels/gemm_reference.hpp"
+
+namespace fastmlp {
+namespace {
+
+template <class T>
+void run_gemm(const GemmArgs<T>& args, bool reference) {
+  py::gil_scoped_release release;
+  if (reference) {
+    gemm_reference(args);
+  } else {
+    kernels().typed<T>().gemm(args);
+  }
+}
+
+py::array matmul(const py::array& a, const py::array& b, bool trans_a, bool trans_b,
+                 double alpha, double beta, const py::object& out, bool reference) {
+  return with_float_dtype("matmul: a", a, [&](auto zero) -> py::array {
+    using T = decltype(zero);
+    check_array<T>("matmul: a", a, 2);
+    check_array<T>("matmul: b", b, 2);
+    GemmArgs<T> g;
+    g.trans_a = trans_a;
+    g.trans_b = trans_b;
+    g.m = a.shape(trans_a ? 1 : 0);
+    g.k = a.shape(trans_a ? 0 : 1);
+    g.n = b.shape(trans_b ? 0 : 1);
+    const index_t k_b = b.shape(trans_b ? 1 : 0);
+    if (g.k != k_b) {
+      throw py::value_error("matmul: op(a) is " + std::to_string(g.m) + "×" +
+                            std::to_string(g.k) + " but op(b) has " + std::to_string(k_b) +
+                            " rows (a.shape=" + shape_string(a) + ", trans_a=" +
+                            (trans_a ? "True" : "False") + "; b.shape=" + shape_string(b) +
+                            ", trans_b=" + (trans_b ? "True" : "False") + ")");
+    }
+    auto c = output_array<T>("matmul", out, {g.m, g.n}, {&a, &b});
+    g.alpha = T(alpha);
+    g.beta = out.is_none() ? T(0) : T(beta);  // a new array has no old values to keep
+    g.a = static_cast<const T*>(a.data());
+    g.lda = a.shape(1);
+    g.b = static_cast<const T*>(b.data());
+    g.ldb = b.shape(1);
+    g.c = c.mutable_data();
+    g.ldc = g.n;
+    run_gemm(g, reference);
+    return std::move(c);
+  });
+}
+
+py::array linear(const py::array& x, const py::array& weight, const py::object& bias,
+                 Activation activation, double activation_param, const py::object& out) {
+  return with_float_dtype("linear: x", x, [&](auto zero) -> py::array {
+    using T = decltype(zero);
+    check_array<T>("linear: x", x, 2);
+    check_array<T>("linear: weight", weight, 2);
+    if (x.shape(1) != weight.shape(1)) {
+      throw py::value_error("linear: x has " + std::to_string(x.shape(1)) +
+                            " features but weight " + shape_string(weight) + " expects " +
+                            std::to_string(weight.shape(1)));
+    }
+    GemmArgs<T> g;
+    g.trans_b = true;
+    g.m = x.shape(0);
+    g.n = weight.shape(0);
+    g.k = x.shape(1);
+    std::vector<const py::array*> inputs{&x, &weight};
+    py::array bias_array;
+    if (!bias.is_none()) {
+      bias_array = py::reinterpret_borrow<py::array>(bias);
+      check_array<T>("linear: bias", bias_array, 1);
+      if (bias_array.shape(0) != g.n) {
+        throw py::value_error("linear: bias must have shape (" + std::to_string(g.n) +
+                              ",) to match weight " + shape_string(weight) + ", got " +
+                              shape_string(bias_array));
+      }
+      g.bias = static_cast<const T*>(bias_array.data());
+      inputs.push_back(&bias_array);
+    }
+    auto y = output_array<T>("linear", out, {g.m, g.n}, inputs);
+    g.a = static_cast<const T*>(x.data());
+    g.lda = g.k;
+    g.b = static_cast<const T*>(weight.data());
+    g.ldb = g.k;
+    g.c = y.mutable_data();
+    g.ldc = g.n;
+    g.activation = activation;
+    g.activation_param = T(activation_param);
+    run_gemm(g, false);
+    return std::move(y);
+  });
+}
+
+py::array activation_forward(Activation kind, const py::array& x, double param,
+                             const py::object& out) {
+  return with_float_dtype("x", x, [&](auto zero) -> py::array {
+    using T = decltype(zero);
+    check_array<T>("x", x, -1);
+    auto y = output_array<T>("activation", out,
+                             std::vector<py::ssize_t>(x.shape(), x.shape() + x.ndim()), {&x});
+    const T* src = static_cast<const T*>(x.data());
+    T* dst = y.mutable_data();
+    py::gil_scoped_release release;
+    kernels().typed<T>().activation_forward(kind, T(param), x.size(), src, dst);
+    return std::move(y);
+  });
+}
+
+py::array activation_backward(Activation kind, const py::array& x, const py::array& dy,
+                              double param, const py::object& out) {
+  return with_float_dtype("x", x, [&](auto zero) -> py::array {
+    using T = decltype(zero);
+    check_array<T>("x", x, -1);
+    check_array<T>("dy", dy, x.ndim());
+    const std::vector<py::ssize_t> shape(x.shape(), x.shape() + x.ndim());
+    if (std::vector<py::ssize_t>(dy.shape(), dy.shape() + dy.ndim()) != shape) {
+      throw py::value_error("dy must have the shape of x " + shape_string(x) + ", got " +
+                            shape_string(dy));
+    }
+    auto dx = output_array<T>("activation backward", out, shape, {&x, &dy});
+    const T* x_data = static_cast<const T*>(x.data());
+    const T* dy_data = static_cast<const T*>(dy.data());
+    T* dx_data = dx.mutable_data();
+    py::gil_scoped_release release;
+    kernels().typed<T>().activation_backward(kind, T(param), x.size(), x_data, dy_data, dx_data);
+    return std::move(dx);
+  });
+}
+
+py::tuple least_squares(const py::array& pred, const py::array& target, double scale) {
+  return with_float_dtype("pred", pred, [&](auto zero) -> py::tuple {
+    using T = decltype(zero);
+    check_array<T>("pred", pred, 2);
+    check_array<T>("target", target, 2);
+    if (target.shape(0) != pred.shape(0) || target.shape(1) != pred.shape(1)) {
+      throw py::value_error("target must have the shape of pred " + shape_string(pred) +
+                            ", got " + shape_string(target));
+    }
+    py::array_t<T> dpred({pred.shape(0), pred.shape(1)});
+    const T* p = static_cast<const T*>(pred.data());
+    const T* t = static_cast<const T*>(target.data());
+    T* d = dpred.mutable_data();
+    double loss;
+    {
+      py::gil_scoped_release release;
+      loss = kernels().typed<T>().least_squares(pred.shape(0), pred.shape(1), p, t, d, scale);
+    }
+    return py::make_tuple(loss, dpred);
+  });
+}
+
+py::tuple softmax_cross_entropy(const py::array& logits, const py::array& labels,
+                                double scale) {
+  return with_float_dtype("logits", logits, [&](auto zero) -> py::tuple {
+    using T = decltype(zero);
+    check_array<T>("logits", logits, 2);
+    if (!py::isinstance<py::array_t<int64_t>>(labels) || labels.ndim() != 1 ||
+        !(labels.flags() & py::array::c_style)) {
+      throw py::type_error("labels must be a contiguous 1-D int64 array");
+    }
+    const index_t m = logits.shape(0), n = logits.shape(1);
+    if (labels.shape(0) != m) {
+      throw py::value_error("labels has " + std::to_string(labels.shape(0)) +
+                            " entries but logits has " + std::to_string(m) + " rows");
+    }
+    const auto* y = static_cast<const int64_t*>(labels.data());
+    for (index_t i = 0; i < m; ++i) {
+      if (y[i] < 0 || y[i] >= n) {
+        throw py::value_error("labels[" + std::to_string(i) + "] = " + std::to_string(y[i]) +
+                              " is not a class index in [0, " + std::to_string(n) + ")");
+      }
+    }
+    py::array_t<T> dlogits({m, n});
+    const T* z = static_cast<const T*>(logits.data());
+    T* dz = dlogits.mutable_data();
+    double loss;
+    {
+      py::gil_scoped_release release;
+      loss = kernels().typed<T>().softmax_cross_entropy(m, n, z, y, dz, scale);
+    }
+    return py::make_tuple(loss, dlogits);
+  });
+}
+
+py::array bias_gradient(const py::array& dy) {
+  return with_float_dtype("dy", dy, [&](auto zero) -> py::array {
+    using T = decltype(zero);
+    check_array<T>("dy", dy, 2);
+    py::array_t<T> db(dy.shape(1));
+    const T* src = static_cast<const T*>(dy.data());
+    T* dst = db.mutable_data();
+    py::gil_scoped_release release;
+    kernels().typed<T>().bias_gradient(dy.shape(0), dy.shape(1), src, dst);
+    return std::move(db);
+  });
+}
+
+}  // namespace
+
+void register_ops(py::module_& m) {
+  py::enum_<Activation>(m, "Activation")
+      .value("identity", Activation::identity)
+      .value("relu", Activation::relu)
+      .value("leaky_relu", Activation::leaky_relu)
+      .value("sigmoid", Activation::sigmoid)
+      .value("tanh", Activation::tanh)
+      .value("elu", Activation::elu)
+      .value("gelu", Activation::gelu)
+      .value("gelu_tanh", Activation::gelu_tanh)
+      .value("silu", Activation::silu)
+      .value("softplus", Activation::softplus);
+
+  const auto gemm_args = [](bool reference) {
+    return [reference](const py::array& a, const py::array& b, bool trans_a, bool trans_b,
+                       double alpha, double beta, const py::object& out) {
+      return matmul(a, b, trans_a, trans_b, alpha, beta, out, reference);
+    };
+  };
+  m.def("matmul", gemm_args(false), py::arg("a"), py::arg("b"), py::arg("trans_a"),
+        py::arg("trans_b"), py::arg("alpha"), py::arg("beta"), py::arg("out"),
+        "alpha·op(a)·op(b) + beta·out with the selected ISA's GEMM.");
+  m.def("gemm_reference", gemm_args(true), py::arg("a"), py::arg("b"), py::arg("trans_a"),
+        py::arg("trans_b"), py::arg("alpha"), py::arg("beta"), py::arg("out"),
+        "matmul in plain loops with float64 sums: the tests' oracle.");
+  m.def("linear", &linear, py::arg("x"), py::arg("weight"), py::arg("bias"),
+        py::arg("activation"), py::arg("activation_param"), py::arg("out"),
+        "act(x·weightᵀ + bias), the activation fused into the GEMM's write-back.");
+  m.def("activation_forward", &activation_forward, py::arg("kind"), py::arg("x"),
+        py::arg("param"), py::arg("out"));
+  m.def("activation_backward", &activation_backward, py::arg("kind"), py::arg("x"),
+        py::arg("dy"), py::arg("param"), py::arg("out"));
+  m.def("least_squares", &least_squares, py::arg("pred"), py::arg("target"), py::arg("scale"),
+        "(scale·Σ(pred−target)², its gradient with respect to pred)");
+  m.def("softmax_cross_entropy", &softmax_cross_entropy, py::arg("logits"), py::arg("labels"),
+        py::arg("scale"), "(scale·Σ cross-entropy of softmax(logits), its gradient)");
+  m.def("bias_gradient", &bias_gradient, py::arg("dy"), "Column sums of dy.");
+}
+
+}  // namespace fastmlp

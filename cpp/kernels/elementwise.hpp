@@ -1,0 +1,81 @@
+// Activations (forward/backward), losses and the bias gradient: loops over raw arrays.
+// Included only by kernels_<isa>.cpp inside namespace fastmlp::<isa> (see activation_math.hpp).
+// Threads split elementwise loops into independent chunks; reductions run in one fixed order,
+// so every result is bitwise the same for any thread count.
+#pragma once
+
+#include <cmath>
+
+#include "kernels/activation_math.hpp"
+#include "kernels/threads.hpp"
+
+namespace fastmlp::FASTMLP_ISA_NAMESPACE {
+
+// Below this many elements a loop stays on the calling thread (thread start-up costs ~µs).
+constexpr double min_elements_per_thread = 1 << 15;
+
+template <class T>
+void activation_forward(Activation kind, T param, index_t n, const T* x, T* y) {
+  with_activation(kind, [&](auto act) {
+    const int threads = threads_for(double(n), min_elements_per_thread);
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+    for (index_t i = 0; i < n; ++i) y[i] = act.value(x[i], param);
+  });
+}
+
+template <class T>
+void activation_backward(Activation kind, T param, index_t n, const T* x, const T* dy, T* dx) {
+  with_activation(kind, [&](auto act) {
+    const int threads = threads_for(double(n), min_elements_per_thread);
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+    for (index_t i = 0; i < n; ++i) dx[i] = dy[i] * act.derivative(x[i], param);
+  });
+}
+
+template <class T>
+double least_squares(index_t m, index_t n, const T* pred, const T* target, T* dpred,
+                     double scale) {
+  const index_t size = m * n;
+  const T grad_scale = T(2 * scale);
+  double sum = 0;  // float64 accumulation keeps the float32 loss accurate for large batches
+  for (index_t i = 0; i < size; ++i) {
+    const T diff = pred[i] - target[i];
+    sum += double(diff) * double(diff);
+    dpred[i] = grad_scale * diff;
+  }
+  return sum * scale;
+}
+
+template <class T>
+double softmax_cross_entropy(index_t m, index_t n, const T* logits, const int64_t* labels,
+                             T* dlogits, double scale) {
+  double sum = 0;
+  for (index_t i = 0; i < m; ++i) {
+    const T* z = logits + i * n;
+    T* dz = dlogits + i * n;
+    T z_max = z[0];
+    for (index_t j = 1; j < n; ++j) z_max = z[j] > z_max ? z[j] : z_max;
+    double exp_sum = 0;  // shifted by the max, so every term is in (0, 1]
+    for (index_t j = 0; j < n; ++j) {
+      dz[j] = std::exp(z[j] - z_max);
+      exp_sum += dz[j];
+    }
+    const double log_sum_exp = double(z_max) + std::log(exp_sum);
+    sum += log_sum_exp - double(z[labels[i]]);
+    const T prob_scale = T(scale / exp_sum);
+    for (index_t j = 0; j < n; ++j) dz[j] *= prob_scale;
+    dz[labels[i]] -= T(scale);
+  }
+  return sum * scale;
+}
+
+template <class T>
+void bias_gradient(index_t m, index_t n, const T* dy, T* db) {
+  for (index_t j = 0; j < n; ++j) db[j] = T(0);
+  for (index_t i = 0; i < m; ++i) {  // row by row: contiguous, and the same order always
+    const T* row = dy + i * n;
+    for (index_t j = 0; j < n; ++j) db[j] += row[j];
+  }
+}
+
+}  // namespace fastmlp::FASTMLP_ISA_NAMESPACE

@@ -1,0 +1,87 @@
+// The table of kernels one ISA provides. dispatch.cpp picks one table at import; every
+// caller reaches the kernels through it, so no ISA-specific code runs on a CPU without it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/isa.hpp"
+
+namespace fastmlp {
+
+using index_t = std::ptrdiff_t;
+
+// The lecture's "other activation functions"; `param` is the leaky-ReLU slope or the ELU alpha.
+enum class Activation : int {
+  identity,
+  relu,
+  leaky_relu,
+  sigmoid,
+  tanh,
+  elu,
+  gelu,       // exact: x·Φ(x)
+  gelu_tanh,  // the tanh approximation of GELU
+  silu,
+  softplus,
+};
+
+// C = alpha·op(A)·op(B) + beta·C, then, optionally, C = act(C + bias) (the fused epilogue).
+// All matrices are row-major: op(A) is (m, k), op(B) is (k, n), C is (m, n).
+// With beta == 0, C is written without being read (it may hold garbage), as in BLAS.
+template <class T>
+struct GemmArgs {
+  bool trans_a = false;  // A is stored (k, m) and used transposed
+  bool trans_b = false;  // B is stored (n, k) and used transposed
+  index_t m = 0, n = 0, k = 0;
+  T alpha = 1;
+  const T* a = nullptr;
+  index_t lda = 0;
+  const T* b = nullptr;
+  index_t ldb = 0;
+  T beta = 0;
+  T* c = nullptr;
+  index_t ldc = 0;
+  const T* bias = nullptr;  // (n,) or nullptr
+  Activation activation = Activation::identity;
+  T activation_param = 0;
+};
+
+template <class T>
+struct TypedKernels {
+  void (*gemm)(const GemmArgs<T>& args);
+  // y = act(x), elementwise over n values; y may alias x.
+  void (*activation_forward)(Activation kind, T param, index_t n, const T* x, T* y);
+  // dx = dy · act'(x), elementwise; dx may alias dy.
+  void (*activation_backward)(Activation kind, T param, index_t n, const T* x, const T* dy,
+                              T* dx);
+  // Squared error summed over (m, n) times `scale`; dpred = scale · 2·(pred − target).
+  double (*least_squares)(index_t m, index_t n, const T* pred, const T* target, T* dpred,
+                          double scale);
+  // Softmax cross-entropy of (m, n) logits against labels in [0, n), summed times `scale`;
+  // dlogits = scale · (softmax(logits) − onehot(labels)). Labels must be validated first.
+  double (*softmax_cross_entropy)(index_t m, index_t n, const T* logits, const int64_t* labels,
+                                  T* dlogits, double scale);
+  // db[j] = Σ_i dy[i, j] for dy of shape (m, n): the bias gradient.
+  void (*bias_gradient)(index_t m, index_t n, const T* dy, T* db);
+};
+
+struct KernelTable {
+  Isa isa;
+  TypedKernels<float> f32;
+  TypedKernels<double> f64;
+
+  template <class T>
+  const TypedKernels<T>& typed() const;
+};
+
+template <>
+inline const TypedKernels<float>& KernelTable::typed<float>() const { return f32; }
+template <>
+inline const TypedKernels<double>& KernelTable::typed<double>() const { return f64; }
+
+// One table per ISA, each defined in kernels_<isa>.cpp (compiled with that ISA's flags).
+namespace generic { const KernelTable& kernel_table(); }
+namespace avx2 { const KernelTable& kernel_table(); }
+namespace avx512 { const KernelTable& kernel_table(); }
+
+}  // namespace fastmlp

@@ -1,0 +1,36 @@
+// Portable 128-bit vectors (GCC/Clang vector extensions: SSE2 on x86-64, NEON on aarch64)
+// and the GEMM tile and cache blocks used with them. Only kernels_generic.cpp includes this.
+#pragma once
+
+#include <cstring>
+
+#include "kernels/kernel_table.hpp"
+
+namespace fastmlp::generic {
+
+constexpr Isa this_isa = Isa::generic;
+
+template <class T>
+struct Simd {
+  typedef T reg __attribute__((vector_size(16)));
+  static constexpr int lanes = 16 / sizeof(T);
+  static reg zero() { return reg{}; }
+  static reg broadcast(T x) { return reg{} + x; }
+  static reg load(const T* p) {
+    reg v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  }
+  static void store(T* p, reg v) { std::memcpy(p, &v, sizeof v); }
+  static reg fma(reg a, reg b, reg c) { return a * b + c; }
+  static reg mul(reg a, reg b) { return a * b; }
+};
+
+// 16 vector registers: 12 accumulators, 2 B vectors, 1 broadcast A value.
+template <class T>
+struct Blocking {
+  static constexpr int mr = 6, nv = 2;
+  static constexpr index_t mc = 96, kc = 256, nc = 4080;
+};
+
+}  // namespace fastmlp::generic

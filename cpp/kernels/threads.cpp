@@ -1,0 +1,70 @@
+#include "kernels/threads.hpp"
+
+#include <algorithm>
+#include <atomic>
+
+#ifdef _OPENMP
+#include <omp.h>
+#include <pthread.h>
+#endif
+
+namespace fastmlp {
+namespace {
+
+std::atomic<int> user_max_threads{0};  // 0: not set, follow OpenMP
+std::atomic<bool> in_forked_child{false};
+
+#ifdef _OPENMP
+// GNU libgomp keeps its worker pool across fork() but the child has none of its threads, so
+// the child's first parallel region waits for them forever. A forked child therefore runs
+// every kernel on its calling thread (a team of one never touches the pool).
+void mark_forked_child() { in_forked_child.store(true); }
+[[maybe_unused]] const int fork_handler_registered = pthread_atfork(nullptr, nullptr, mark_forked_child);
+#endif
+
+}  // namespace
+
+int max_threads() {
+  if (in_forked_child.load(std::memory_order_relaxed)) return 1;
+#ifdef _OPENMP
+  int n = omp_get_max_threads();
+#else
+  int n = 1;
+#endif
+  const int user = user_max_threads.load(std::memory_order_relaxed);
+  if (user > 0) n = std::min(n, user);
+  return std::max(n, 1);
+}
+
+void set_max_threads(int n) {
+  user_max_threads.store(n);
+#ifdef _OPENMP
+  // Also raise/lower OpenMP's own limit for this thread, so a value above OMP_NUM_THREADS
+  // takes effect and threadpoolctl reports what we use.
+  omp_set_num_threads(n);
+#endif
+}
+
+bool openmp_enabled() {
+#ifdef _OPENMP
+  return true;
+#else
+  return false;
+#endif
+}
+
+int openmp_version() {
+#ifdef _OPENMP
+  return _OPENMP;
+#else
+  return 0;
+#endif
+}
+
+int threads_for(double work, double min_work_per_thread) {
+  const int limit = max_threads();
+  if (limit <= 1 || work < 2 * min_work_per_thread) return 1;
+  return static_cast<int>(std::min<double>(limit, work / min_work_per_thread));
+}
+
+}  // namespace fastmlp

@@ -1,0 +1,19 @@
+// The thread count used by the kernels, and OpenMP's behaviour across fork().
+#pragma once
+
+namespace fastmlp {
+
+// The most threads one kernel call may use: the smaller of set_max_threads()'s value (if
+// any) and OpenMP's own limit for the calling thread, so OMP_NUM_THREADS and threadpoolctl
+// both apply. 1 in a forked child of a process that had started OpenMP threads (see .cpp).
+int max_threads();
+void set_max_threads(int n);  // n >= 1
+
+bool openmp_enabled();
+int openmp_version();  // the _OPENMP date, 0 without OpenMP
+
+// Threads worth using for `work` units of roughly equal cost when one thread should get at
+// least `min_work_per_thread`: small work stays on one thread.
+int threads_for(double work, double min_work_per_thread);
+
+}  // namespace fastmlp

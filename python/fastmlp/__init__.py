@@ -1,0 +1,38 @@
+"""fastmlp: fully connected neural networks on the CPU, fast.
+
+A C++ core (packed SIMD GEMM, activations, losses, OpenMP threads, the GIL released) behind a
+numpy-native API. Start with :func:`info` and :mod:`fastmlp.ops`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastmlp import _core, ops
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "get_num_threads", "info", "ops", "set_num_threads"]
+
+
+def info() -> dict[str, Any]:
+    """What this build is and what it runs on.
+
+    Keys: ``version``, ``isa`` (the kernels in use), ``supported_isas`` (those this CPU and
+    build can run; cap the choice with the environment variable ``FASTMLP_ISA``),
+    ``compiler``, ``build_type``, ``openmp`` (bool), ``openmp_version``, ``openmp_library``
+    (the runtime's file, as threadpoolctl finds it) and ``num_threads``.
+    """
+    return {"version": __version__, **_core.build_info()}
+
+
+def get_num_threads() -> int:
+    """The most threads one kernel call may use (``OMP_NUM_THREADS`` and threadpoolctl apply)."""
+    return _core.get_num_threads()
+
+
+def set_num_threads(n: int) -> None:
+    """Let kernel calls use at most ``n`` threads (``n >= 1``). Results do not depend on ``n``."""
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"set_num_threads expects an int, got {type(n).__name__}")
+    _core.set_num_threads(n)

@@ -1,0 +1,62 @@
+"""Turning what users pass into the arrays the compiled core accepts, with clear errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+_NATIVE = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def as_float_arrays(func: str, names: tuple[str, ...], values: tuple[Any, ...]) -> list[Any]:
+    """C-contiguous float32/float64 arrays of one dtype, promoted as numpy would.
+
+    Arrays already in that form pass through untouched (the common, fast case). Integers
+    and bools promote like numpy's arithmetic with float32 (int64 → float64, int8 → float32),
+    float16 computes in float32, long double in float64. Complex, object, string and
+    structured data raise TypeError naming the argument.
+    """
+    first = values[0]
+    if isinstance(first, np.ndarray) and first.dtype in _NATIVE:
+        dtype = first.dtype
+        if all(
+            isinstance(v, np.ndarray) and v.dtype == dtype and v.flags.c_contiguous
+            for v in values
+        ):
+            return list(values)
+    arrays = []
+    for name, value in zip(names, values):
+        try:
+            array = np.asarray(value)
+        except (ValueError, TypeError) as error:
+            raise TypeError(f"{func}: {name} is not array-like: {error}") from None
+        if array.dtype.kind not in "biuf":
+            raise TypeError(
+                f"{func}: {name} must hold real numbers (bool, int or float), "
+                f"got dtype {array.dtype}"
+            )
+        arrays.append(array)
+    dtype = np.result_type(*arrays, np.float32)
+    if dtype not in _NATIVE:
+        dtype = np.dtype(np.float64)  # long double: the widest type the kernels have
+    return [np.ascontiguousarray(a, dtype=dtype) for a in arrays]
+
+
+def check_ndim(func: str, name: str, array: np.ndarray, ndims: tuple[int, ...]) -> None:
+    if array.ndim not in ndims:
+        wanted = " or ".join(f"{n}-D" for n in ndims)
+        raise ValueError(f"{func}: {name} must be {wanted}, got shape {array.shape}")
+
+
+def as_labels(func: str, labels: Any, n_samples: int) -> np.ndarray:
+    """Class indices as a contiguous int64 vector of length n_samples."""
+    array = np.asarray(labels)
+    if array.dtype.kind not in "iu":
+        raise TypeError(f"{func}: labels must be integers (class indices), got dtype {array.dtype}")
+    if array.ndim != 1 or array.shape[0] != n_samples:
+        raise ValueError(
+            f"{func}: labels must have shape ({n_samples},) to match the logits, "
+            f"got {array.shape}"
+        )
+    return np.ascontiguousarray(array, dtype=np.int64)

@@ -1,0 +1,20 @@
+import subprocess
+import sys
+
+import fastmlp as fm
+
+
+def test_info_reports_the_build():
+    info = fm.info()
+    assert info["version"] == fm.__version__
+    assert info["isa"] in info["supported_isas"]
+    assert info["supported_isas"][0] == "generic"
+    assert info["num_threads"] == fm.get_num_threads() >= 1
+    assert isinstance(info["openmp"], bool)
+
+
+def test_fastmlp_info_command_prints_json():
+    out = subprocess.run(
+        [sys.executable, "-m", "fastmlp", "info"], check=True, capture_output=True, text=True
+    ).stdout
+    assert '"isa"' in out
