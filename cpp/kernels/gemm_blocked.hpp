@@ -24,6 +24,10 @@
 
 namespace fastmlp::FASTMLP_ISA_NAMESPACE {
 
+// Unrolled early (before scalar replacement), so the accumulator array lives in registers
+// from the start instead of being zeroed and read back through the stack.
+#define FASTMLP_UNROLL_FULLY _Pragma("GCC unroll 32")
+
 // Own helpers rather than std::min/std::max: a std template instantiated here with this
 // ISA's flags could be the copy the linker keeps for every caller (see style.md, Highway).
 constexpr index_t smaller(index_t a, index_t b) { return a < b ? a : b; }
@@ -62,31 +66,39 @@ void pack_sliver(const T* src, index_t stride_w, index_t stride_p, index_t width
   }
 }
 
-// The register tile: acc = Σ_p a[p*MR + r]·b[p*NR + c] over a packed A sliver and a packed B
-// sliver, then C(r, c) = alpha·acc + beta·C(r, c) for r < rows, c < cols (C not read when
-// beta == 0). C(r, c) is at c_tile[r*rs_c + c*cs_c].
+// The register tile: acc = Σ_p A(r, p)·b[p*b_rs + c] with A(r, p) at a[r*a_rs + p*a_cs] (a
+// packed sliver: a_rs = 1, a_cs = MR; or MR rows of a row-major A read in place: a_rs = lda,
+// a_cs = 1) and B a packed sliver (b_rs = NR) or NR columns read in place (b_rs = ldb); then C(r, c) = alpha·acc + beta·C(r, c) for r < rows,
+// c < cols (C not read when beta == 0), C(r, c) being c_tile[r*rs_c + c*cs_c].
 template <class T>
-void register_tile(index_t kc, const T* a, const T* b, T alpha, T beta, T* c_tile,
-                   index_t rs_c, index_t cs_c, index_t rows, index_t cols) {
+void register_tile(index_t kc, const T* a, index_t a_rs, index_t a_cs, const T* b, index_t b_rs,
+                   T alpha, T beta, T* c_tile, index_t rs_c, index_t cs_c, index_t rows, index_t cols) {
   using S = Simd<T>;
   using reg = typename S::reg;
   constexpr int MR = Blocking<T>::mr, NV = Blocking<T>::nv, L = S::lanes, NR = NV * L;
   reg acc[MR][NV];
+  FASTMLP_UNROLL_FULLY
   for (int r = 0; r < MR; ++r)
+    FASTMLP_UNROLL_FULLY
     for (int v = 0; v < NV; ++v) acc[r][v] = S::zero();
 #pragma GCC unroll 4
   for (index_t p = 0; p < kc; ++p) {
     reg bv[NV];
-    for (int v = 0; v < NV; ++v) bv[v] = S::load(b + p * NR + v * L);
+    FASTMLP_UNROLL_FULLY
+    for (int v = 0; v < NV; ++v) bv[v] = S::load(b + p * b_rs + v * L);
+    FASTMLP_UNROLL_FULLY
     for (int r = 0; r < MR; ++r) {
-      const reg av = S::broadcast(a[p * MR + r]);
+      const reg av = S::broadcast(a[r * a_rs + p * a_cs]);
+      FASTMLP_UNROLL_FULLY
       for (int v = 0; v < NV; ++v) acc[r][v] = S::fma(av, bv[v], acc[r][v]);
     }
   }
   const reg alpha_v = S::broadcast(alpha);
   if (rows == MR && cols == NR && cs_c == 1) {  // a full tile with contiguous rows
     const reg beta_v = S::broadcast(beta);
+    FASTMLP_UNROLL_FULLY
     for (int r = 0; r < MR; ++r) {
+      FASTMLP_UNROLL_FULLY
       for (int v = 0; v < NV; ++v) {
         T* dst = c_tile + r * rs_c + v * L;
         const reg scaled = S::mul(alpha_v, acc[r][v]);
@@ -96,13 +108,20 @@ void register_tile(index_t kc, const T* a, const T* b, T alpha, T beta, T* c_til
     return;
   }
   alignas(64) T tile[MR * NR];  // edge or transposed tile: through a buffer
+  FASTMLP_UNROLL_FULLY
   for (int r = 0; r < MR; ++r)
+    FASTMLP_UNROLL_FULLY
     for (int v = 0; v < NV; ++v) S::store(tile + r * NR + v * L, S::mul(alpha_v, acc[r][v]));
-  for (index_t r = 0; r < rows; ++r) {
-    for (index_t col = 0; col < cols; ++col) {
-      T& dst = c_tile[r * rs_c + col * cs_c];
-      dst = beta == T(0) ? tile[r * NR + col] : tile[r * NR + col] + beta * dst;
-    }
+  const auto write = [&](index_t r, index_t col) {
+    T& dst = c_tile[r * rs_c + col * cs_c];
+    dst = beta == T(0) ? tile[r * NR + col] : tile[r * NR + col] + beta * dst;
+  };
+  if (cs_c == 1) {  // inner loop along C's contiguous direction
+    for (index_t r = 0; r < rows; ++r)
+      for (index_t col = 0; col < cols; ++col) write(r, col);
+  } else {
+    for (index_t col = 0; col < cols; ++col)
+      for (index_t r = 0; r < rows; ++r) write(r, col);
   }
 }
 
@@ -214,13 +233,35 @@ bool gemv(index_t k, index_t n, T alpha, MatrixView<T> x, MatrixView<T> b, T bet
   return true;
 }
 
-// Tiles of MR×NR cost the same full or partial; computing Cᵀ = op(B)ᵀ·op(A)ᵀ instead of C
-// wastes fewer lanes when n is narrow (a layer with 10 outputs: 10 rows of Cᵀ fill 2 tiles
-// of 6 rows at 83 %, where 10 columns of C would fill one 16-wide tile at 63 %).
+// Whether a run of MR rows of A can be read in place by the register tile (see above).
 template <class T>
-bool compute_transposed(index_t m, index_t n) {
+bool a_sliver_in_place(MatrixView<T> a, index_t rows) {
+  return a.cs == 1 && rows == Blocking<T>::mr;
+}
+
+// Whether packing B pays: a packed sliver is contiguous, but is only worth the copy when
+// many row tiles reuse it; with few rows, slivers of a row-major B are read in place.
+template <class T>
+bool b_sliver_in_place(MatrixView<T> b, index_t m, index_t cols) {
   constexpr index_t MR = Blocking<T>::mr, NR = Blocking<T>::nv * Simd<T>::lanes;
-  return round_up(n, MR) * round_up(m, NR) < round_up(m, MR) * round_up(n, NR);
+  return b.cs == 1 && cols == NR && m <= 4 * MR;
+}
+
+// Estimated cycles to compute the (m, n, k) product op(A)·op(B) in this orientation. Whole
+// tiles are computed even when partly outside C; A is packed unless its rows are contiguous;
+// B is packed, cheaply (row copies) when its rows are contiguous along n, slowly (a strided
+// gather) when not; a transposed C is written element by element. The per-element costs are
+// rough measurements on Zen 3/4; only their ratios matter.
+template <class T>
+double orientation_cost(index_t m, index_t n, index_t k, MatrixView<T> a, MatrixView<T> b,
+                        bool c_transposed) {
+  constexpr index_t MR = Blocking<T>::mr, NR = Blocking<T>::nv * Simd<T>::lanes;
+  constexpr double fmas_per_cycle = 2.0 * Simd<T>::lanes;
+  const double tiles = double(round_up(m, MR)) * double(round_up(n, NR)) * double(k);
+  const double pack_a = a.cs == 1 ? 0.0 : double(m) * double(k);
+  const double pack_b = double(k) * double(n) * (b.cs == 1 ? 0.25 : 1.5);
+  const double write_c = c_transposed ? double(m) * double(n) : 0.0;
+  return tiles / fmas_per_cycle + pack_a + pack_b + write_c;
 }
 
 template <class T>
@@ -234,7 +275,10 @@ void gemm(const GemmArgs<T>& g) {
   MatrixView<T> a = g.trans_a ? MatrixView<T>{g.a, 1, g.lda} : MatrixView<T>{g.a, g.lda, 1};
   MatrixView<T> b = g.trans_b ? MatrixView<T>{g.b, 1, g.ldb} : MatrixView<T>{g.b, g.ldb, 1};
   index_t m = g.m, n = g.n, rs_c = g.ldc, cs_c = 1;
-  const bool swap = compute_transposed<T>(m, n);
+  // Cᵀ = op(B)ᵀ·op(A)ᵀ may be cheaper: a layer with 10 outputs fills 10 rows of Cᵀ in 2 tiles
+  // of 6 rows (83 %) where 10 columns of C fill one 16-wide tile (63 %).
+  const bool swap = orientation_cost(n, m, g.k, b.transposed(), a.transposed(), true) <
+                    orientation_cost(m, n, g.k, a, b, false);
   if (swap) {  // Cᵀ = op(B)ᵀ·op(A)ᵀ: rows of the computed matrix are columns of C
     const MatrixView<T> old_a = a;
     a = b.transposed();
@@ -288,25 +332,35 @@ void gemm(const GemmArgs<T>& g) {
         const T beta = pc == 0 ? g.beta : T(1);  // later k blocks accumulate onto C
 #pragma omp for schedule(static)
         for (index_t jr = 0; jr < nc; jr += NR) {
-          pack_sliver<NR>(b.at(pc, jc + jr), b.cs, b.rs, smaller(NR, nc - jr), kc,
-                          b_panel + jr * kc);
+          const index_t cols = smaller(NR, nc - jr);
+          if (!b_sliver_in_place(b, m, cols)) {
+            pack_sliver<NR>(b.at(pc, jc + jr), b.cs, b.rs, cols, kc, b_panel + jr * kc);
+          }
         }
 #pragma omp for schedule(static)
         for (index_t ic = 0; ic < m; ic += mc) {
           const index_t rows_in_block = smaller(mc, m - ic);
           for (index_t ir = 0; ir < rows_in_block; ir += MR) {
-            pack_sliver<MR>(a.at(ic + ir, pc), a.rs, a.cs, smaller(MR, rows_in_block - ir), kc,
-                            a_block + ir * kc);
-          }
-          for (index_t jr = 0; jr < nc; jr += NR) {
-            const index_t cols = smaller(NR, nc - jr);
-            for (index_t ir = 0; ir < rows_in_block; ir += MR) {
-              const index_t rows = smaller(MR, rows_in_block - ir);
-              const index_t i = ic + ir, j = jc + jr;
-              register_tile(kc, a_block + ir * kc, b_panel + jr * kc, g.alpha, beta,
-                            g.c + i * rs_c + j * cs_c, rs_c, cs_c, rows, cols);
-              if (last_kc) epilogue(i, rows, j, cols);
+            const index_t rows = smaller(MR, rows_in_block - ir);
+            if (!a_sliver_in_place(a, rows)) {
+              pack_sliver<MR>(a.at(ic + ir, pc), a.rs, a.cs, rows, kc, a_block + ir * kc);
             }
+          }
+          // Sweep tiles along C's contiguous direction: consecutive tiles then write
+          // consecutive cache lines, which the hardware prefetcher streams in ahead.
+          const index_t tiles_down = ceil_div(rows_in_block, MR), tiles_across = ceil_div(nc, NR);
+          for (index_t t = 0; t < tiles_down * tiles_across; ++t) {
+            const index_t ir = (cs_c == 1 ? t / tiles_across : t % tiles_down) * MR;
+            const index_t jr = (cs_c == 1 ? t % tiles_across : t / tiles_down) * NR;
+            const index_t rows = smaller(MR, rows_in_block - ir), cols = smaller(NR, nc - jr);
+            const index_t i = ic + ir, j = jc + jr;
+            const bool a_in_place = a_sliver_in_place(a, rows);
+            const bool b_in_place = b_sliver_in_place(b, m, cols);
+            register_tile(kc, a_in_place ? a.at(i, pc) : a_block + ir * kc,
+                          a_in_place ? a.rs : 1, a_in_place ? 1 : MR,
+                          b_in_place ? b.at(pc, j) : b_panel + jr * kc, b_in_place ? b.rs : NR,
+                          g.alpha, beta, g.c + i * rs_c + j * cs_c, rs_c, cs_c, rows, cols);
+            if (last_kc) epilogue(i, rows, j, cols);
           }
         }
       }
