@@ -183,54 +183,86 @@ void vector_times_rows(index_t k, T alpha, const T* x, index_t inc_x,
   }
 }
 
-// y(j) = alpha·dot(x, B(:, j)) + beta·y(j) for a (k, n) matrix B with contiguous columns
-// and contiguous x: dot products vectorized along p, four columns at a time.
+// One row of C times op(B) with rows of B contiguous along n: returns false (nothing done)
+// when they are not.
 template <class T>
-void vector_times_columns(index_t k, T alpha, const T* x, MatrixView<T> b, T beta, T* y,
-                          index_t inc_y, index_t j0, index_t j1) {
-  using S = Simd<T>;
-  constexpr index_t L = S::lanes;
-  const index_t k_vec = k / L * L;
-  for (index_t j = j0; j < j1; j += 4) {
-    const index_t cols = smaller(4, j1 - j);
-    typename S::reg acc[4] = {S::zero(), S::zero(), S::zero(), S::zero()};
-    for (index_t p = 0; p < k_vec; p += L) {
-      const typename S::reg xv = S::load(x + p);
-      for (index_t c = 0; c < cols; ++c) acc[c] = S::fma(xv, S::load(b.at(p, j + c)), acc[c]);
-    }
-    for (index_t c = 0; c < cols; ++c) {
-      alignas(64) T lanes[L];
-      S::store(lanes, acc[c]);
-      T sum = T(0);
-      for (index_t l = 0; l < L; ++l) sum += lanes[l];
-      const T* column = b.at(0, j + c);
-      for (index_t p = k_vec; p < k; ++p) sum += x[p] * column[p];
-      T& dst = y[(j + c) * inc_y];
-      dst = beta == T(0) ? alpha * sum : alpha * sum + beta * dst;
-    }
-  }
-}
-
-// One row of C times op(B): returns false (nothing done) when neither B's rows nor its
-// columns are contiguous, leaving the product to the packed path.
-template <class T>
-bool gemv(index_t k, index_t n, T alpha, MatrixView<T> x, MatrixView<T> b, T beta, T* y,
-          index_t inc_y) {
-  const bool by_rows = b.cs == 1;
-  const bool by_columns = b.rs == 1 && x.cs == 1;
-  if (!by_rows && !by_columns) return false;
+bool vector_times_matrix(index_t k, index_t n, T alpha, MatrixView<T> x, MatrixView<T> b,
+                         T beta, T* y, index_t inc_y) {
+  if (b.cs != 1) return false;
   const int threads = threads_for(2.0 * double(k) * double(n), min_flops_per_thread);
   const index_t per_thread = round_up(ceil_div(n, threads), 4 * Simd<T>::lanes);
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
   for (int t = 0; t < threads; ++t) {
     const index_t j0 = smaller(n, t * per_thread), j1 = smaller(n, j0 + per_thread);
-    if (by_rows) {
-      vector_times_rows(k, alpha, x.p, x.cs, b, beta, y, inc_y, j0, j1);
-    } else {
-      vector_times_columns(k, alpha, x.p, b, beta, y, inc_y, j0, j1);
-    }
+    vector_times_rows(k, alpha, x.p, x.cs, b, beta, y, inc_y, j0, j1);
   }
   return true;
+}
+
+// C(i0 + r, j0 + c) = alpha·dot(A(i0 + r, :), B(:, j0 + c)) + beta·C(...) for r < R and
+// c < cols ≤ 4, with rows of A and columns of B contiguous along k (x·Wᵀ with W (n, k)).
+// Vectorized along k; each dot product is reduced once, at the end.
+template <int R, class T>
+void dot_product_tile(index_t k, const T* a, index_t lda, const T* b, index_t ldb,
+                      index_t cols, T alpha, T beta, T* c, index_t ldc) {
+  using S = Simd<T>;
+  constexpr index_t L = S::lanes;
+  const T* b_col[4];  // missing columns repeat column 0: no branch in the loop, result dropped
+  FASTMLP_UNROLL_FULLY
+  for (int col = 0; col < 4; ++col) b_col[col] = b + (col < cols ? col : 0) * ldb;
+  typename S::reg acc[R][4];
+  FASTMLP_UNROLL_FULLY
+  for (int r = 0; r < R; ++r) {
+    FASTMLP_UNROLL_FULLY
+    for (int col = 0; col < 4; ++col) acc[r][col] = S::zero();
+  }
+  const auto accumulate = [&](index_t p, auto load) {
+    typename S::reg bv[4];
+    FASTMLP_UNROLL_FULLY
+    for (int col = 0; col < 4; ++col) bv[col] = load(b_col[col] + p);
+    FASTMLP_UNROLL_FULLY
+    for (int r = 0; r < R; ++r) {
+      const typename S::reg av = load(a + r * lda + p);
+      FASTMLP_UNROLL_FULLY
+      for (int col = 0; col < 4; ++col) acc[r][col] = S::fma(av, bv[col], acc[r][col]);
+    }
+  };
+  const index_t k_vec = k / L * L;
+  for (index_t p = 0; p < k_vec; p += L) accumulate(p, [](const T* x) { return S::load(x); });
+  if (k_vec < k) {  // the last k % L terms, the lanes past k loaded as zeros
+    accumulate(k_vec, [&](const T* x) { return S::load_first(x, k - k_vec); });
+  }
+  for (index_t r = 0; r < R; ++r) {
+    for (index_t col = 0; col < cols; ++col) {
+      const T sum = S::sum(acc[r][col]);
+      T& dst = c[r * ldc + col];
+      dst = beta == T(0) ? alpha * sum : alpha * sum + beta * dst;
+    }
+  }
+}
+
+// The whole product by dot products, in tiles of 3 rows × 4 columns of C.
+template <class T>
+void dot_product_gemm(const GemmArgs<T>& g, MatrixView<T> a, MatrixView<T> b) {
+  const index_t row_groups = ceil_div(g.m, 3), col_groups = ceil_div(g.n, 4);
+  const int threads =
+      threads_for(2.0 * double(g.m) * double(g.n) * double(g.k), min_flops_per_thread);
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+  for (index_t t = 0; t < row_groups * col_groups; ++t) {
+    const index_t i = t / col_groups * 3, j = t % col_groups * 4;
+    const index_t rows = smaller(3, g.m - i), cols = smaller(4, g.n - j);
+    const T* a_rows = a.at(i, 0);
+    const T* b_cols = b.at(0, j);
+    T* c = g.c + i * g.ldc + j;
+    if (rows == 3) {
+      dot_product_tile<3>(g.k, a_rows, a.rs, b_cols, b.cs, cols, g.alpha, g.beta, c, g.ldc);
+    } else if (rows == 2) {
+      dot_product_tile<2>(g.k, a_rows, a.rs, b_cols, b.cs, cols, g.alpha, g.beta, c, g.ldc);
+    } else {
+      dot_product_tile<1>(g.k, a_rows, a.rs, b_cols, b.cs, cols, g.alpha, g.beta, c, g.ldc);
+    }
+    apply_epilogue(g, i, rows, j, cols);
+  }
 }
 
 // Whether a run of MR rows of A can be read in place by the register tile (see above).
@@ -274,6 +306,13 @@ void gemm(const GemmArgs<T>& g) {
   }
   MatrixView<T> a = g.trans_a ? MatrixView<T>{g.a, 1, g.lda} : MatrixView<T>{g.a, g.lda, 1};
   MatrixView<T> b = g.trans_b ? MatrixView<T>{g.b, 1, g.ldb} : MatrixView<T>{g.b, g.ldb, 1};
+  // x·Wᵀ with a single sample or fewer outputs than a register tile is wide (the output
+  // layer): dot products waste no lanes on the missing columns.
+  constexpr index_t NR = Blocking<T>::nv * Simd<T>::lanes;
+  if (a.cs == 1 && b.rs == 1 && (g.m == 1 || g.n < NR)) {
+    dot_product_gemm(g, a, b);
+    return;
+  }
   index_t m = g.m, n = g.n, rs_c = g.ldc, cs_c = 1;
   // Cᵀ = op(B)ᵀ·op(A)ᵀ may be cheaper: a layer with 10 outputs fills 10 rows of Cᵀ in 2 tiles
   // of 6 rows (83 %) where 10 columns of C fill one 16-wide tile (63 %).
@@ -297,13 +336,13 @@ void gemm(const GemmArgs<T>& g) {
     }
   };
 
-  if (m == 1 && gemv(g.k, n, g.alpha, a, b, g.beta, g.c, cs_c)) {
+  if (m == 1 && vector_times_matrix(g.k, n, g.alpha, a, b, g.beta, g.c, cs_c)) {
     epilogue(0, 1, 0, n);
     return;
   }
 
   using B = Blocking<T>;
-  constexpr index_t MR = B::mr, NR = B::nv * Simd<T>::lanes;
+  constexpr index_t MR = B::mr;
   const index_t k = g.k;
   const int threads = threads_for(2.0 * double(m) * double(n) * double(k), min_flops_per_thread);
   // Fewer MC blocks than threads would leave threads idle: shrink MC (keeping it a multiple

@@ -4,6 +4,12 @@
 
 #include <immintrin.h>
 
+// GCC 12's 512→256-bit extracts self-initialise an "undefined" vector and then warn about it
+// (GCC bug 105593): silence that one false positive in this file's users only.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
 #include "kernels/kernel_table.hpp"
 
 namespace fastmlp::avx512 {
@@ -23,6 +29,17 @@ struct Simd<float> {
   static void store(float* p, reg v) { _mm512_storeu_ps(p, v); }
   static reg fma(reg a, reg b, reg c) { return _mm512_fmadd_ps(a, b, c); }
   static reg mul(reg a, reg b) { return _mm512_mul_ps(a, b); }
+  static reg load_first(const float* p, index_t count) {  // lanes >= count are 0
+    return _mm512_maskz_loadu_ps(__mmask16((1u << count) - 1), p);
+  }
+  static float sum(reg v) {  // (GCC 12's _mm512_reduce_add_ps warns -Wmaybe-uninitialized)
+    const __m256 lo = _mm512_castps512_ps256(v);
+    const __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
+    const __m256 quarter = _mm256_add_ps(lo, hi);
+    __m128 x = _mm_add_ps(_mm256_castps256_ps128(quarter), _mm256_extractf128_ps(quarter, 1));
+    x = _mm_add_ps(x, _mm_movehl_ps(x, x));
+    return _mm_cvtss_f32(_mm_add_ss(x, _mm_movehdup_ps(x)));
+  }
 };
 
 template <>
@@ -35,6 +52,14 @@ struct Simd<double> {
   static void store(double* p, reg v) { _mm512_storeu_pd(p, v); }
   static reg fma(reg a, reg b, reg c) { return _mm512_fmadd_pd(a, b, c); }
   static reg mul(reg a, reg b) { return _mm512_mul_pd(a, b); }
+  static reg load_first(const double* p, index_t count) {  // lanes >= count are 0
+    return _mm512_maskz_loadu_pd(__mmask8((1u << count) - 1), p);
+  }
+  static double sum(reg v) {
+    const __m256d quarter = _mm256_add_pd(_mm512_castpd512_pd256(v), _mm512_extractf64x4_pd(v, 1));
+    const __m128d x = _mm_add_pd(_mm256_castpd256_pd128(quarter), _mm256_extractf128_pd(quarter, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(x, _mm_unpackhi_pd(x, x)));
+  }
 };
 
 // A 6×2-vector tile of accumulators, as for AVX2: measured here on Zen 4 (whose 512-bit

@@ -24,6 +24,16 @@ struct Simd {
   static void store(T* p, reg v) { std::memcpy(p, &v, sizeof v); }
   static reg fma(reg a, reg b, reg c) { return a * b + c; }
   static reg mul(reg a, reg b) { return a * b; }
+  static reg load_first(const T* p, index_t count) {  // lanes >= count are 0
+    reg v{};
+    std::memcpy(&v, p, size_t(count) * sizeof(T));
+    return v;
+  }
+  static T sum(reg v) {
+    T total = v[0];
+    for (int i = 1; i < lanes; ++i) total += v[i];
+    return total;
+  }
 };
 
 // 16 vector registers: 12 accumulators, 2 B vectors, 1 broadcast A value.
