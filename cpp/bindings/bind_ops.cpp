@@ -1,9 +1,9 @@
 // The kernels on numpy arrays: the compiled side of fastmlp.ops. Each function checks its
-// arrays (bindings/arrays.hpp), then releases the GIL for the compute: the kernels touch only
-// the raw buffers, which the argument objects keep alive for the whole call.
+// arrays (bindings/arrays.hpp), then releases the GIL for the compute (GilReleaseFor).
 #include "bindings/pybind11.hpp"
 
 #include <cstdint>
+#include <optional>
 
 #include "bindings/arrays.hpp"
 #include "kernels/dispatch.hpp"
@@ -12,9 +12,21 @@
 namespace fastmlp {
 namespace {
 
+// Releases the GIL for the scope when the work is worth the ~0.1 µs it costs: the kernels
+// touch only raw buffers, kept alive by the argument objects for the whole call.
+class GilReleaseFor {
+ public:
+  explicit GilReleaseFor(double work) {
+    if (work >= 1 << 14) release_.emplace();
+  }
+
+ private:
+  std::optional<py::gil_scoped_release> release_;
+};
+
 template <class T>
 void run_gemm(const GemmArgs<T>& args, bool reference) {
-  py::gil_scoped_release release;
+  GilReleaseFor release(2.0 * double(args.m) * double(args.n) * double(args.k));
   if (reference) {
     gemm_reference(args);
   } else {
@@ -22,8 +34,12 @@ void run_gemm(const GemmArgs<T>& args, bool reference) {
   }
 }
 
-py::array matmul(const py::array& a, const py::array& b, bool trans_a, bool trans_b,
+py::array matmul(const py::object& a_in, const py::object& b_in, bool trans_a, bool trans_b,
                  double alpha, double beta, const py::object& out, bool reference) {
+  finite_scalar("matmul", "alpha", alpha);
+  finite_scalar("matmul", "beta", beta);
+  const std::vector<py::array> inputs = as_float_arrays("matmul", {{"a", a_in}, {"b", b_in}});
+  const py::array &a = inputs[0], &b = inputs[1];
   return with_float_dtype("matmul: a", a, [&](auto zero) -> py::array {
     using T = decltype(zero);
     check_array<T>("matmul: a", a, 2);
@@ -108,7 +124,7 @@ py::array activation_forward(Activation kind, const py::array& x, double param,
                              std::vector<py::ssize_t>(x.shape(), x.shape() + x.ndim()), {&x});
     const T* src = static_cast<const T*>(x.data());
     T* dst = y.mutable_data();
-    py::gil_scoped_release release;
+    GilReleaseFor release(double(x.size()));
     kernels().typed<T>().activation_forward(kind, T(param), x.size(), src, dst);
     return std::move(y);
   });
@@ -129,7 +145,7 @@ py::array activation_backward(Activation kind, const py::array& x, const py::arr
     const T* x_data = static_cast<const T*>(x.data());
     const T* dy_data = static_cast<const T*>(dy.data());
     T* dx_data = dx.mutable_data();
-    py::gil_scoped_release release;
+    GilReleaseFor release(double(x.size()));
     kernels().typed<T>().activation_backward(kind, T(param), x.size(), x_data, dy_data, dx_data);
     return std::move(dx);
   });
@@ -150,7 +166,7 @@ py::tuple least_squares(const py::array& pred, const py::array& target, double s
     T* d = dpred.mutable_data();
     double loss;
     {
-      py::gil_scoped_release release;
+      GilReleaseFor release(double(pred.size()));
       loss = kernels().typed<T>().least_squares(pred.shape(0), pred.shape(1), p, t, d, scale);
     }
     return py::make_tuple(loss, dpred);
@@ -183,7 +199,7 @@ py::tuple softmax_cross_entropy(const py::array& logits, const py::array& labels
     T* dz = dlogits.mutable_data();
     double loss;
     {
-      py::gil_scoped_release release;
+      GilReleaseFor release(double(logits.size()));
       loss = kernels().typed<T>().softmax_cross_entropy(m, n, z, y, dz, scale);
     }
     return py::make_tuple(loss, dlogits);
@@ -197,7 +213,7 @@ py::array bias_gradient(const py::array& dy) {
     py::array_t<T> db(dy.shape(1));
     const T* src = static_cast<const T*>(dy.data());
     T* dst = db.mutable_data();
-    py::gil_scoped_release release;
+    GilReleaseFor release(double(dy.size()));
     kernels().typed<T>().bias_gradient(dy.shape(0), dy.shape(1), src, dst);
     return std::move(db);
   });
@@ -218,17 +234,28 @@ void register_ops(py::module_& m) {
       .value("silu", Activation::silu)
       .value("softplus", Activation::softplus);
 
-  const auto gemm_args = [](bool reference) {
-    return [reference](const py::array& a, const py::array& b, bool trans_a, bool trans_b,
+  const auto gemm_entry = [](bool reference) {
+    return [reference](const py::object& a, const py::object& b, bool trans_a, bool trans_b,
                        double alpha, double beta, const py::object& out) {
       return matmul(a, b, trans_a, trans_b, alpha, beta, out, reference);
     };
   };
-  m.def("matmul", gemm_args(false), py::arg("a"), py::arg("b"), py::arg("trans_a"),
-        py::arg("trans_b"), py::arg("alpha"), py::arg("beta"), py::arg("out"),
-        "alpha·op(a)·op(b) + beta·out with the selected ISA's GEMM.");
-  m.def("gemm_reference", gemm_args(true), py::arg("a"), py::arg("b"), py::arg("trans_a"),
-        py::arg("trans_b"), py::arg("alpha"), py::arg("beta"), py::arg("out"),
+  // fastmlp.ops.matmul is this function itself: a Python wrapper would double the cost of
+  // a one-sample product.
+  m.def("matmul", gemm_entry(false), py::arg("a"), py::arg("b"), py::kw_only(),
+        py::arg("trans_a") = false, py::arg("trans_b") = false, py::arg("alpha") = 1.0,
+        py::arg("beta") = 0.0, py::arg("out") = py::none(), R"doc(
+``alpha · op(a) · op(b) + beta · out``, where ``op(m)`` is ``m.T`` if ``trans_m``.
+
+``a`` and ``b`` are 2-D: float32 or float64 computed natively; other real inputs (ints,
+bools, lists, non-contiguous views) are converted as numpy would promote them. The result
+is a new ``(m, n)`` array, or ``out``, which must then be C-contiguous, of the inputs'
+dtype and not overlap them; ``beta`` only matters with ``out``. The result is bitwise the
+same for any thread count. The GIL is released while the product runs.
+)doc");
+  m.def("gemm_reference", gemm_entry(true), py::arg("a"), py::arg("b"), py::kw_only(),
+        py::arg("trans_a") = false, py::arg("trans_b") = false, py::arg("alpha") = 1.0,
+        py::arg("beta") = 0.0, py::arg("out") = py::none(),
         "matmul in plain loops with float64 sums: the tests' oracle.");
   m.def("linear", &linear, py::arg("x"), py::arg("weight"), py::arg("bias"),
         py::arg("activation"), py::arg("activation_param"), py::arg("out"),

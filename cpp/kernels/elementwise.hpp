@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "kernels/activation_math.hpp"
+#include "kernels/parallel.hpp"
 #include "kernels/threads.hpp"
 
 namespace fastmlp::FASTMLP_ISA_NAMESPACE {
@@ -18,8 +19,7 @@ template <class T>
 void activation_forward(Activation kind, T param, index_t n, const T* x, T* y) {
   with_activation(kind, [&](auto act) {
     const int threads = threads_for(double(n), min_elements_per_thread);
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
-    for (index_t i = 0; i < n; ++i) y[i] = act.value(x[i], param);
+    parallel_for(threads, n, [&](index_t i) { y[i] = act.value(x[i], param); });
   });
 }
 
@@ -27,8 +27,7 @@ template <class T>
 void activation_backward(Activation kind, T param, index_t n, const T* x, const T* dy, T* dx) {
   with_activation(kind, [&](auto act) {
     const int threads = threads_for(double(n), min_elements_per_thread);
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
-    for (index_t i = 0; i < n; ++i) dx[i] = dy[i] * act.derivative(x[i], param);
+    parallel_for(threads, n, [&](index_t i) { dx[i] = dy[i] * act.derivative(x[i], param); });
   });
 }
 

@@ -5,7 +5,7 @@
 // whatever the thread count. Products with one row or column take an unpacked vector path.
 //
 // Included only by kernels_<isa>.cpp inside namespace fastmlp::<isa>, after simd_<isa>.hpp
-// has defined Simd<T> (vector ops) and Blocking<T> (tile and cache block sizes).
+// has defined Simd<T> and DotSimd<T> (vector ops) and Blocking<T> (tile and cache blocks).
 #pragma once
 
 #ifndef FASTMLP_ISA_NAMESPACE
@@ -13,12 +13,14 @@
 #endif
 
 #include <cstring>
+#include <type_traits>
 
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
 #include "kernels/activation_math.hpp"
+#include "kernels/parallel.hpp"
 #include "kernels/threads.hpp"
 #include "kernels/workspace.hpp"
 
@@ -191,40 +193,39 @@ bool vector_times_matrix(index_t k, index_t n, T alpha, MatrixView<T> x, MatrixV
   if (b.cs != 1) return false;
   const int threads = threads_for(2.0 * double(k) * double(n), min_flops_per_thread);
   const index_t per_thread = round_up(ceil_div(n, threads), 4 * Simd<T>::lanes);
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
-  for (int t = 0; t < threads; ++t) {
+  parallel_for(threads, threads, [&](index_t t) {
     const index_t j0 = smaller(n, t * per_thread), j1 = smaller(n, j0 + per_thread);
     vector_times_rows(k, alpha, x.p, x.cs, b, beta, y, inc_y, j0, j1);
-  }
+  });
   return true;
 }
 
 // C(i0 + r, j0 + c) = alpha·dot(A(i0 + r, :), B(:, j0 + c)) + beta·C(...) for r < R and
-// c < cols ≤ 4, with rows of A and columns of B contiguous along k (x·Wᵀ with W (n, k)).
+// c < cols ≤ C, with rows of A and columns of B contiguous along k (x·Wᵀ with W (n, k)).
 // Vectorized along k; each dot product is reduced once, at the end.
-template <int R, class T>
+template <int R, int C, class T>
 void dot_product_tile(index_t k, const T* a, index_t lda, const T* b, index_t ldb,
                       index_t cols, T alpha, T beta, T* c, index_t ldc) {
-  using S = Simd<T>;
+  using S = DotSimd<T>;
   constexpr index_t L = S::lanes;
-  const T* b_col[4];  // missing columns repeat column 0: no branch in the loop, result dropped
+  const T* b_col[C];  // missing columns repeat column 0: no branch in the loop, result dropped
   FASTMLP_UNROLL_FULLY
-  for (int col = 0; col < 4; ++col) b_col[col] = b + (col < cols ? col : 0) * ldb;
-  typename S::reg acc[R][4];
+  for (int col = 0; col < C; ++col) b_col[col] = b + (col < cols ? col : 0) * ldb;
+  typename S::reg acc[R][C];
   FASTMLP_UNROLL_FULLY
   for (int r = 0; r < R; ++r) {
     FASTMLP_UNROLL_FULLY
-    for (int col = 0; col < 4; ++col) acc[r][col] = S::zero();
+    for (int col = 0; col < C; ++col) acc[r][col] = S::zero();
   }
   const auto accumulate = [&](index_t p, auto load) {
-    typename S::reg bv[4];
+    typename S::reg bv[C];
     FASTMLP_UNROLL_FULLY
-    for (int col = 0; col < 4; ++col) bv[col] = load(b_col[col] + p);
+    for (int col = 0; col < C; ++col) bv[col] = load(b_col[col] + p);
     FASTMLP_UNROLL_FULLY
     for (int r = 0; r < R; ++r) {
       const typename S::reg av = load(a + r * lda + p);
       FASTMLP_UNROLL_FULLY
-      for (int col = 0; col < 4; ++col) acc[r][col] = S::fma(av, bv[col], acc[r][col]);
+      for (int col = 0; col < C; ++col) acc[r][col] = S::fma(av, bv[col], acc[r][col]);
     }
   };
   const index_t k_vec = k / L * L;
@@ -241,28 +242,29 @@ void dot_product_tile(index_t k, const T* a, index_t lda, const T* b, index_t ld
   }
 }
 
-// The whole product by dot products, in tiles of 3 rows × 4 columns of C.
-template <class T>
+// The whole product by dot products, in tiles of R rows × C columns of C (fewer at edges).
+template <int R, int C, class T>
 void dot_product_gemm(const GemmArgs<T>& g, MatrixView<T> a, MatrixView<T> b) {
-  const index_t row_groups = ceil_div(g.m, 3), col_groups = ceil_div(g.n, 4);
+  const index_t row_groups = ceil_div(g.m, R), col_groups = ceil_div(g.n, C);
   const int threads =
       threads_for(2.0 * double(g.m) * double(g.n) * double(g.k), min_flops_per_thread);
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
-  for (index_t t = 0; t < row_groups * col_groups; ++t) {
-    const index_t i = t / col_groups * 3, j = t % col_groups * 4;
-    const index_t rows = smaller(3, g.m - i), cols = smaller(4, g.n - j);
-    const T* a_rows = a.at(i, 0);
-    const T* b_cols = b.at(0, j);
-    T* c = g.c + i * g.ldc + j;
-    if (rows == 3) {
-      dot_product_tile<3>(g.k, a_rows, a.rs, b_cols, b.cs, cols, g.alpha, g.beta, c, g.ldc);
+  parallel_for(threads, row_groups * col_groups, [&](index_t t) {
+    const index_t i = t / col_groups * R, j = t % col_groups * C;
+    const index_t rows = smaller(R, g.m - i), cols = smaller(C, g.n - j);
+    const auto tile = [&](auto rows_constant) {
+      dot_product_tile<decltype(rows_constant)::value, C>(g.k, a.at(i, 0), a.rs, b.at(0, j), b.cs,
+                                                          cols, g.alpha, g.beta,
+                                                          g.c + i * g.ldc + j, g.ldc);
+    };
+    if (rows == R) {
+      tile(std::integral_constant<int, R>{});
     } else if (rows == 2) {
-      dot_product_tile<2>(g.k, a_rows, a.rs, b_cols, b.cs, cols, g.alpha, g.beta, c, g.ldc);
+      tile(std::integral_constant<int, 2>{});
     } else {
-      dot_product_tile<1>(g.k, a_rows, a.rs, b_cols, b.cs, cols, g.alpha, g.beta, c, g.ldc);
+      tile(std::integral_constant<int, 1>{});
     }
     apply_epilogue(g, i, rows, j, cols);
-  }
+  });
 }
 
 // Whether a run of MR rows of A can be read in place by the register tile (see above).
@@ -310,7 +312,11 @@ void gemm(const GemmArgs<T>& g) {
   // layer): dot products waste no lanes on the missing columns.
   constexpr index_t NR = Blocking<T>::nv * Simd<T>::lanes;
   if (a.cs == 1 && b.rs == 1 && (g.m == 1 || g.n < NR)) {
-    dot_product_gemm(g, a, b);
+    if (g.m == 1) {  // one sample: more columns per tile, for fewer passes over x
+      dot_product_gemm<1, 8>(g, a, b);
+    } else {
+      dot_product_gemm<3, 4>(g, a, b);
+    }
     return;
   }
   index_t m = g.m, n = g.n, rs_c = g.ldc, cs_c = 1;
@@ -356,10 +362,9 @@ void gemm(const GemmArgs<T>& g) {
       thread_workspace(sizeof(T) * size_t(b_panel_size + threads * a_block_size)));
   T* a_blocks = b_panel + b_panel_size;
 
-#pragma omp parallel num_threads(threads) if (threads > 1)
-  {
+  parallel_region(threads, [&] {
 #ifdef _OPENMP
-    T* a_block = a_blocks + omp_get_thread_num() * a_block_size;
+    T* a_block = a_blocks + omp_get_thread_num() * a_block_size;  // 0 outside a parallel region
 #else
     T* a_block = a_blocks;
 #endif
@@ -404,7 +409,7 @@ void gemm(const GemmArgs<T>& g) {
         }
       }
     }
-  }
+  });
 }
 
 }  // namespace fastmlp::FASTMLP_ISA_NAMESPACE

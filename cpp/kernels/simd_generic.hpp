@@ -36,6 +36,9 @@ struct Simd {
   }
 };
 
+template <class T>
+using DotSimd = Simd<T>;
+
 // 16 vector registers: 12 accumulators, 2 B vectors, 1 broadcast A value.
 template <class T>
 struct Blocking {

@@ -6,7 +6,8 @@ from typing import Any
 
 import numpy as np
 
-_NATIVE = (np.dtype(np.float32), np.dtype(np.float64))
+_FLOAT32, _FLOAT64 = np.dtype(np.float32), np.dtype(np.float64)
+_NATIVE = (_FLOAT32, _FLOAT64)
 
 
 def as_float_arrays(func: str, names: tuple[str, ...], values: tuple[Any, ...]) -> list[Any]:
@@ -17,13 +18,14 @@ def as_float_arrays(func: str, names: tuple[str, ...], values: tuple[Any, ...]) 
     float16 computes in float32, long double in float64. Complex, object, string and
     structured data raise TypeError naming the argument.
     """
-    first = values[0]
-    if isinstance(first, np.ndarray) and first.dtype in _NATIVE:
-        dtype = first.dtype
-        if all(
-            isinstance(v, np.ndarray) and v.dtype == dtype and v.flags.c_contiguous
-            for v in values
-        ):
+    dtype = getattr(values[0], "dtype", None)
+    if dtype is _FLOAT32 or dtype is _FLOAT64:  # identity: numpy's cached native descriptors
+        for value in values:
+            if type(value) is not np.ndarray or value.dtype is not dtype:
+                break
+            if not value.flags.c_contiguous:
+                break
+        else:
             return list(values)
     arrays = []
     for name, value in zip(names, values):

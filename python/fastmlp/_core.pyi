@@ -26,22 +26,24 @@ def build_info() -> dict[str, Any]: ...
 def get_num_threads() -> int: ...
 def set_num_threads(n: int) -> None: ...
 def matmul(
-    a: np.ndarray,
-    b: np.ndarray,
-    trans_a: bool,
-    trans_b: bool,
-    alpha: float,
-    beta: float,
-    out: Optional[np.ndarray],
+    a: Any,
+    b: Any,
+    *,
+    trans_a: bool = False,
+    trans_b: bool = False,
+    alpha: float = 1.0,
+    beta: float = 0.0,
+    out: Optional[np.ndarray] = None,
 ) -> np.ndarray: ...
 def gemm_reference(
-    a: np.ndarray,
-    b: np.ndarray,
-    trans_a: bool,
-    trans_b: bool,
-    alpha: float,
-    beta: float,
-    out: Optional[np.ndarray],
+    a: Any,
+    b: Any,
+    *,
+    trans_a: bool = False,
+    trans_b: bool = False,
+    alpha: float = 1.0,
+    beta: float = 0.0,
+    out: Optional[np.ndarray] = None,
 ) -> np.ndarray: ...
 def linear(
     x: np.ndarray,

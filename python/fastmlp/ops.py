@@ -6,6 +6,7 @@ views) are converted as numpy would promote them. The GIL is released while a ke
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable, Optional
 
 import numpy as np
@@ -39,43 +40,17 @@ ACTIVATIONS = tuple(_ACTIVATION_SPECS)
 
 
 def _finite_float(func: str, name: str, value: Any) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{func}: {name} must be a real number, got {value!r}") from None
-    if not np.isfinite(number):
-        raise ValueError(f"{func}: {name} must be finite, got {number}")
-    return number
+    if type(value) is not float:
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            raise TypeError(f"{func}: {name} must be a real number, got {value!r}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{func}: {name} must be finite, got {value}")
+    return value
 
 
-def matmul(
-    a: Any,
-    b: Any,
-    *,
-    trans_a: bool = False,
-    trans_b: bool = False,
-    alpha: float = 1.0,
-    beta: float = 0.0,
-    out: Optional[np.ndarray] = None,
-) -> np.ndarray:
-    """``alpha · op(a) · op(b) + beta · out``, where ``op(m)`` is ``m.T`` if ``trans_m``.
-
-    ``a`` and ``b`` are 2-D; the result is a new ``(m, n)`` array, or ``out`` (which must
-    then be C-contiguous, of the inputs' dtype and not overlap them). ``beta`` only matters
-    with ``out``. The result is bitwise the same for any thread count.
-    """
-    a, b = as_float_arrays("matmul", ("a", "b"), (a, b))
-    check_ndim("matmul", "a", a, (2,))
-    check_ndim("matmul", "b", b, (2,))
-    return _core.matmul(
-        a,
-        b,
-        bool(trans_a),
-        bool(trans_b),
-        _finite_float("matmul", "alpha", alpha),
-        _finite_float("matmul", "beta", beta),
-        out,
-    )
+matmul = _core.matmul  # compiled entry: see its docstring
 
 
 def _activation(func: str, activation: Optional[str], param: Optional[float]) -> tuple[Any, float]:

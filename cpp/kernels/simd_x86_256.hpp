@@ -1,0 +1,60 @@
+// 256-bit AVX2+FMA vectors: the Simd of the AVX2 kernels, and the vectors of the AVX-512
+// kernels' dot products (see simd_avx512.hpp). Defined inside FASTMLP_ISA_NAMESPACE, so each
+// including ISA gets its own copy, compiled with its own flags.
+#pragma once
+
+#ifndef FASTMLP_ISA_NAMESPACE
+#error "include this only from a kernels_<isa>.cpp"
+#endif
+
+#include <immintrin.h>
+
+#include "kernels/kernel_table.hpp"
+
+namespace fastmlp::FASTMLP_ISA_NAMESPACE {
+
+template <class T>
+struct Simd256;
+
+template <>
+struct Simd256<float> {
+  using reg = __m256;
+  static constexpr int lanes = 8;
+  static reg zero() { return _mm256_setzero_ps(); }
+  static reg broadcast(float x) { return _mm256_set1_ps(x); }
+  static reg load(const float* p) { return _mm256_loadu_ps(p); }
+  static void store(float* p, reg v) { _mm256_storeu_ps(p, v); }
+  static reg fma(reg a, reg b, reg c) { return _mm256_fmadd_ps(a, b, c); }
+  static reg mul(reg a, reg b) { return _mm256_mul_ps(a, b); }
+  static reg load_first(const float* p, index_t count) {  // lanes >= count are 0
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_maskload_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32(int(count)), lane));
+  }
+  static float sum(reg v) {
+    __m128 half = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    half = _mm_add_ps(half, _mm_movehl_ps(half, half));
+    return _mm_cvtss_f32(_mm_add_ss(half, _mm_movehdup_ps(half)));
+  }
+};
+
+template <>
+struct Simd256<double> {
+  using reg = __m256d;
+  static constexpr int lanes = 4;
+  static reg zero() { return _mm256_setzero_pd(); }
+  static reg broadcast(double x) { return _mm256_set1_pd(x); }
+  static reg load(const double* p) { return _mm256_loadu_pd(p); }
+  static void store(double* p, reg v) { _mm256_storeu_pd(p, v); }
+  static reg fma(reg a, reg b, reg c) { return _mm256_fmadd_pd(a, b, c); }
+  static reg mul(reg a, reg b) { return _mm256_mul_pd(a, b); }
+  static reg load_first(const double* p, index_t count) {  // lanes >= count are 0
+    const __m256i lane = _mm256_setr_epi64x(0, 1, 2, 3);
+    return _mm256_maskload_pd(p, _mm256_cmpgt_epi64(_mm256_set1_epi64x(count), lane));
+  }
+  static double sum(reg v) {
+    const __m128d half = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(half, _mm_unpackhi_pd(half, half)));
+  }
+};
+
+}  // namespace fastmlp::FASTMLP_ISA_NAMESPACE
