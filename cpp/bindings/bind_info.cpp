@@ -33,6 +33,7 @@ py::dict build_info() {
   info["supported_isas"] = supported;
   info["compiler"] = FASTMLP_COMPILER;
   info["build_type"] = FASTMLP_BUILD_TYPE;
+  info["compiler_flags"] = FASTMLP_CXX_FLAGS;
   info["openmp"] = openmp_enabled();
   info["openmp_version"] = openmp_version();
   info["openmp_library"] = openmp_library();

@@ -20,7 +20,8 @@ def info() -> dict[str, Any]:
 
     Keys: ``version``, ``isa`` (the kernels in use), ``supported_isas`` (those this CPU and
     build can run; cap the choice with the environment variable ``FASTMLP_ISA``),
-    ``compiler``, ``build_type``, ``openmp`` (bool), ``openmp_version``, ``openmp_library``
+    ``compiler``, ``build_type``, ``compiler_flags`` (the build's, then each ISA's kernel
+    files'), ``openmp`` (bool), ``openmp_version``, ``openmp_library``
     (the runtime's file, as threadpoolctl finds it) and ``num_threads``.
     """
     return {"version": __version__, **_core.build_info()}
