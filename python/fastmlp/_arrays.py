@@ -58,7 +58,6 @@ def as_labels(func: str, labels: Any, n_samples: int) -> np.ndarray:
         raise TypeError(f"{func}: labels must be integers (class indices), got dtype {array.dtype}")
     if array.ndim != 1 or array.shape[0] != n_samples:
         raise ValueError(
-            f"{func}: labels must have shape ({n_samples},) to match the logits, "
-            f"got {array.shape}"
+            f"{func}: labels must have shape ({n_samples},) to match the logits, got {array.shape}"
         )
     return np.ascontiguousarray(array, dtype=np.int64)

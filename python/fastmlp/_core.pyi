@@ -1,6 +1,6 @@
 # Stubs for the compiled module fastmlp._core (cpp/bindings/). tests/test_stubs.py checks
 # that the names here are exactly those the module has.
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
@@ -33,7 +33,7 @@ def matmul(
     trans_b: bool = False,
     alpha: float = 1.0,
     beta: float = 0.0,
-    out: Optional[np.ndarray] = None,
+    out: np.ndarray | None = None,
 ) -> np.ndarray: ...
 def gemm_reference(
     a: Any,
@@ -43,23 +43,25 @@ def gemm_reference(
     trans_b: bool = False,
     alpha: float = 1.0,
     beta: float = 0.0,
-    out: Optional[np.ndarray] = None,
+    out: np.ndarray | None = None,
 ) -> np.ndarray: ...
 def linear(
     x: np.ndarray,
     weight: np.ndarray,
-    bias: Optional[np.ndarray],
+    bias: np.ndarray | None,
     activation: Activation,
     activation_param: float,
-    out: Optional[np.ndarray],
+    out: np.ndarray | None,
 ) -> np.ndarray: ...
 def activation_forward(
-    kind: Activation, x: np.ndarray, param: float, out: Optional[np.ndarray]
+    kind: Activation, x: np.ndarray, param: float, out: np.ndarray | None
 ) -> np.ndarray: ...
 def activation_backward(
-    kind: Activation, x: np.ndarray, dy: np.ndarray, param: float, out: Optional[np.ndarray]
+    kind: Activation, x: np.ndarray, dy: np.ndarray, param: float, out: np.ndarray | None
 ) -> np.ndarray: ...
-def least_squares(pred: np.ndarray, target: np.ndarray, scale: float) -> tuple[float, np.ndarray]: ...
+def least_squares(
+    pred: np.ndarray, target: np.ndarray, scale: float
+) -> tuple[float, np.ndarray]: ...
 def softmax_cross_entropy(
     logits: np.ndarray, labels: np.ndarray, scale: float
 ) -> tuple[float, np.ndarray]: ...

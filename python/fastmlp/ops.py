@@ -7,7 +7,7 @@ views) are converted as numpy would promote them. The GIL is released while a ke
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 import numpy as np
 
@@ -24,7 +24,7 @@ __all__ = [
 ]
 
 # name -> (the core's enum value, name of its parameter, default of that parameter)
-_ACTIVATION_SPECS: dict[str, tuple[Any, Optional[str], float]] = {
+_ACTIVATION_SPECS: dict[str, tuple[Any, str | None, float]] = {
     "identity": (_core.Activation.identity, None, 0.0),
     "relu": (_core.Activation.relu, None, 0.0),
     "leaky_relu": (_core.Activation.leaky_relu, "negative_slope", 0.01),
@@ -40,20 +40,19 @@ ACTIVATIONS = tuple(_ACTIVATION_SPECS)
 
 
 def _finite_float(func: str, name: str, value: Any) -> float:
-    if type(value) is not float:
-        try:
-            value = float(value)
-        except (TypeError, ValueError):
-            raise TypeError(f"{func}: {name} must be a real number, got {value!r}") from None
-    if not math.isfinite(value):
-        raise ValueError(f"{func}: {name} must be finite, got {value}")
-    return value
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{func}: {name} must be a real number, got {value!r}") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{func}: {name} must be finite, got {number}")
+    return number
 
 
 matmul = _core.matmul  # compiled entry: see its docstring
 
 
-def _activation(func: str, activation: Optional[str], param: Optional[float]) -> tuple[Any, float]:
+def _activation(func: str, activation: str | None, param: float | None) -> tuple[Any, float]:
     name = "identity" if activation is None else activation
     if name not in _ACTIVATION_SPECS:
         raise ValueError(f"{func}: unknown activation {activation!r}; choose one of {ACTIVATIONS}")
@@ -69,10 +68,10 @@ def linear(
     x: Any,
     weight: Any,
     bias: Any = None,
-    activation: Optional[str] = None,
+    activation: str | None = None,
     *,
-    activation_param: Optional[float] = None,
-    out: Optional[np.ndarray] = None,
+    activation_param: float | None = None,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """``activation(x · weightᵀ + bias)``, as ``torch.nn.functional.linear`` plus an activation.
 
@@ -82,7 +81,8 @@ def linear(
     ``activation_param`` is the slope of ``leaky_relu`` or the alpha of ``elu``.
     """
     kind, param = _activation("linear", activation, activation_param)
-    names, values = ("x", "weight"), (x, weight)
+    names: tuple[str, ...] = ("x", "weight")
+    values: tuple[Any, ...] = (x, weight)
     if bias is not None:
         names, values = names + ("bias",), values + (bias,)
     arrays = as_float_arrays("linear", names, values)
@@ -103,12 +103,12 @@ def _activation_pair(
 ) -> tuple[Callable[..., np.ndarray], Callable[..., np.ndarray]]:
     kind, param_name, default = _ACTIVATION_SPECS[name]
 
-    def forward(x: Any, *args: Any, out: Optional[np.ndarray] = None) -> np.ndarray:
+    def forward(x: Any, *args: Any, out: np.ndarray | None = None) -> np.ndarray:
         param = _param(name, args, param_name, default)
         (x,) = as_float_arrays(name, ("x",), (x,))
         return _core.activation_forward(kind, x, param, out)
 
-    def backward(x: Any, dy: Any, *args: Any, out: Optional[np.ndarray] = None) -> np.ndarray:
+    def backward(x: Any, dy: Any, *args: Any, out: np.ndarray | None = None) -> np.ndarray:
         param = _param(name + "_backward", args, param_name, default)
         x, dy = as_float_arrays(name + "_backward", ("x", "dy"), (x, dy))
         if x.shape != dy.shape:
@@ -127,7 +127,7 @@ def _activation_pair(
     return forward, backward
 
 
-def _param(func: str, args: tuple[Any, ...], param_name: Optional[str], default: float) -> float:
+def _param(func: str, args: tuple[Any, ...], param_name: str | None, default: float) -> float:
     if not args:
         return default
     if param_name is None or len(args) > 1:
@@ -172,8 +172,9 @@ def least_squares(pred: Any, target: Any, reduction: str = "mean") -> tuple[floa
         )
     check_ndim("least_squares", "pred", pred, (1, 2))
     scale = _scale("least_squares", reduction, pred.size)
-    loss, dpred = _core.least_squares(pred.reshape(pred.shape[0], -1),
-                                      target.reshape(pred.shape[0], -1), scale)
+    loss, dpred = _core.least_squares(
+        pred.reshape(pred.shape[0], -1), target.reshape(pred.shape[0], -1), scale
+    )
     return loss, dpred.reshape(pred.shape)
 
 
@@ -192,7 +193,7 @@ def softmax_cross_entropy(
     if logits.shape[1] == 0:
         raise ValueError("softmax_cross_entropy: logits must have at least one class column")
     scale = _scale("softmax_cross_entropy", reduction, logits.shape[0])
-    return _core.softmax_cross_entropy(logits, labels, scale)  # type: ignore[no-any-return]
+    return _core.softmax_cross_entropy(logits, labels, scale)
 
 
 def bias_gradient(dy: Any) -> np.ndarray:
