@@ -352,9 +352,11 @@ void gemm(const GemmArgs<T>& g) {
   constexpr index_t MR = B::mr;
   const index_t k = g.k;
   const int threads = threads_for(2.0 * double(m) * double(n) * double(k), min_flops_per_thread);
-  // Fewer MC blocks than threads would leave threads idle: shrink MC (keeping it a multiple
-  // of MR, so the tiles, and hence the results, do not change with the thread count).
-  const index_t mc = smaller(B::mc, round_up(ceil_div(m, threads), MR));
+  // Row blocks of at most MC rows, as many for each thread, and of equal size: shrink MC to
+  // balance them (keeping it a multiple of MR, so the tiles, and hence the results, do not
+  // change with the thread count).
+  const index_t blocks = round_up(ceil_div(m, B::mc), threads);
+  const index_t mc = round_up(ceil_div(m, blocks), MR);
   const index_t kc_max = smaller(B::kc, k);
   const index_t nc_max = round_up(smaller(B::nc, n), NR);
   const index_t b_panel_size = kc_max * nc_max;
