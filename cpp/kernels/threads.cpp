@@ -17,7 +17,9 @@ std::atomic<bool> in_forked_child{false};
 #ifdef _OPENMP
 // GNU libgomp keeps its worker pool across fork() but the child has none of its threads, so
 // the child's first parallel region waits for them forever. A forked child therefore runs
-// every kernel on its calling thread (a team of one never touches the pool).
+// every kernel on its calling thread, outside OpenMP. Always, not only after our own first
+// parallel region: another library may have started the pool, and workers forked by a pool
+// (multiprocessing, joblib) should not each take every core anyway.
 void mark_forked_child() { in_forked_child.store(true); }
 [[maybe_unused]] const int fork_handler_registered = pthread_atfork(nullptr, nullptr, mark_forked_child);
 #endif
