@@ -56,6 +56,11 @@ def test_wheel_installs_and_runs_without_a_compiler(tmp_path):
         "HOME": str(tmp_path),
         "PIP_NO_INDEX": "1",
     }
-    run([str(python), "-m", "pip", "install", "--no-deps", str(wheel)], env=bare)
+    # --ignore-installed: a fastmlp of the same version in the base site-packages
+    # (the one under test) would otherwise make pip skip the install.
+    run(
+        [str(python), "-m", "pip", "install", "--no-deps", "--ignore-installed", str(wheel)],
+        env=bare,
+    )
     installed = run([str(python), "-c", CHECK], env=bare, cwd=tmp_path).stdout.strip()
     assert Path(installed).is_relative_to(venv), installed
