@@ -23,7 +23,9 @@ def stub_names(tree):
 
 def test_stub_lists_exactly_the_public_names_of_core():
     public = {name for name in dir(_core) if not name.startswith("_")}
-    assert stub_names(ast.parse(STUB.read_text())) == public
+    # Names with a leading underscore are the stub's own base classes (shared methods).
+    stubbed = {name for name in stub_names(ast.parse(STUB.read_text())) if not name.startswith("_")}
+    assert stubbed == public
 
 
 def test_stub_lists_every_activation_member():

@@ -3,7 +3,6 @@
 #include "bindings/pybind11.hpp"
 
 #include <cstdint>
-#include <optional>
 
 #include "bindings/arrays.hpp"
 #include "kernels/dispatch.hpp"
@@ -11,18 +10,6 @@
 
 namespace fastmlp {
 namespace {
-
-// Releases the GIL for the scope when the work is worth the ~0.1 µs it costs: the kernels
-// touch only raw buffers, kept alive by the argument objects for the whole call.
-class GilReleaseFor {
- public:
-  explicit GilReleaseFor(double work) {
-    if (work >= 1 << 14) release_.emplace();
-  }
-
- private:
-  std::optional<py::gil_scoped_release> release_;
-};
 
 template <class T>
 void run_gemm(const GemmArgs<T>& args, bool reference) {
@@ -167,7 +154,7 @@ py::tuple least_squares(const py::array& pred, const py::array& target, double s
     double loss;
     {
       GilReleaseFor release(double(pred.size()));
-      loss = kernels().typed<T>().least_squares(pred.shape(0), pred.shape(1), p, t, d, scale);
+      loss = kernels().typed<T>().least_squares(pred.shape(0), pred.shape(1), p, t, nullptr, d, scale);
     }
     return py::make_tuple(loss, dpred);
   });
@@ -200,7 +187,7 @@ py::tuple softmax_cross_entropy(const py::array& logits, const py::array& labels
     double loss;
     {
       GilReleaseFor release(double(logits.size()));
-      loss = kernels().typed<T>().softmax_cross_entropy(m, n, z, y, dz, scale);
+      loss = kernels().typed<T>().softmax_cross_entropy(m, n, z, y, nullptr, dz, scale);
     }
     return py::make_tuple(loss, dlogits);
   });

@@ -11,4 +11,5 @@ PYBIND11_MODULE(_core, m) {
   }
   fastmlp::register_info(m);
   fastmlp::register_ops(m);
+  fastmlp::register_network(m);
 }

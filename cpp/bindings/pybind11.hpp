@@ -11,5 +11,6 @@ namespace fastmlp {
 
 void register_info(py::module_& m);
 void register_ops(py::module_& m);
+void register_network(py::module_& m);
 
 }  // namespace fastmlp

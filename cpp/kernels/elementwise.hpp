@@ -32,24 +32,29 @@ void activation_backward(Activation kind, T param, index_t n, const T* x, const 
 }
 
 template <class T>
-double least_squares(index_t m, index_t n, const T* pred, const T* target, T* dpred,
-                     double scale) {
-  const index_t size = m * n;
-  const T grad_scale = T(2 * scale);
+double least_squares(index_t m, index_t n, const T* pred, const T* target, const T* row_weight,
+                     T* dpred, double scale) {
   double sum = 0;  // float64 accumulation keeps the float32 loss accurate for large batches
-  for (index_t i = 0; i < size; ++i) {
-    const T diff = pred[i] - target[i];
-    sum += double(diff) * double(diff);
-    dpred[i] = grad_scale * diff;
+  for (index_t i = 0; i < m; ++i) {
+    const double row_scale = row_weight ? scale * double(row_weight[i]) : scale;
+    const T grad_scale = T(2 * row_scale);
+    double row_sum = 0;
+    for (index_t j = i * n; j < (i + 1) * n; ++j) {
+      const T diff = pred[j] - target[j];
+      row_sum += double(diff) * double(diff);
+      dpred[j] = grad_scale * diff;
+    }
+    sum += row_sum * row_scale;
   }
-  return sum * scale;
+  return sum;
 }
 
 template <class T>
 double softmax_cross_entropy(index_t m, index_t n, const T* logits, const int64_t* labels,
-                             T* dlogits, double scale) {
+                             const T* row_weight, T* dlogits, double scale) {
   double sum = 0;
   for (index_t i = 0; i < m; ++i) {
+    const double row_scale = row_weight ? scale * double(row_weight[i]) : scale;
     const T* z = logits + i * n;
     T* dz = dlogits + i * n;
     T z_max = z[0];
@@ -60,12 +65,31 @@ double softmax_cross_entropy(index_t m, index_t n, const T* logits, const int64_
       exp_sum += dz[j];
     }
     const double log_sum_exp = double(z_max) + std::log(exp_sum);
-    sum += log_sum_exp - double(z[labels[i]]);
-    const T prob_scale = T(scale / exp_sum);
+    sum += (log_sum_exp - double(z[labels[i]])) * row_scale;
+    const T prob_scale = T(row_scale / exp_sum);
     for (index_t j = 0; j < n; ++j) dz[j] *= prob_scale;
-    dz[labels[i]] -= T(scale);
+    dz[labels[i]] -= T(row_scale);
   }
-  return sum * scale;
+  return sum;
+}
+
+template <class T>
+double sigmoid_binary_cross_entropy(index_t m, index_t n, const T* logits, const T* target,
+                                    const T* row_weight, T* dlogits, double scale) {
+  double sum = 0;
+  for (index_t i = 0; i < m; ++i) {
+    const double row_scale = row_weight ? scale * double(row_weight[i]) : scale;
+    double row_sum = 0;
+    for (index_t j = i * n; j < (i + 1) * n; ++j) {
+      // −t·log σ(z) − (1−t)·log(1−σ(z)) = max(z, 0) − z·t + log(1 + e^−|z|): no overflow
+      const T z = logits[j];
+      row_sum += double((z > T(0) ? z : T(0)) - z * target[j]) +
+                 std::log1p(std::exp(-std::fabs(double(z))));
+      dlogits[j] = T(row_scale) * (logistic(z) - target[j]);
+    }
+    sum += row_sum * row_scale;
+  }
+  return sum;
 }
 
 template <class T>

@@ -46,6 +46,25 @@ struct GemmArgs {
   T activation_param = 0;
 };
 
+// SGD as torch.optim.SGD (dampening 0): g = grad + weight_decay·param; with momentum,
+// velocity = momentum·velocity + g and g = velocity (Nesterov: g + momentum·velocity);
+// param −= lr·g. velocity starts at zero.
+template <class T>
+struct SgdStep {
+  T lr = 0, momentum = 0, weight_decay = 0;
+  bool nesterov = false;
+};
+
+// Adam as torch.optim.Adam, and AdamW when `decoupled_weight_decay`: step t ≥ 1,
+// m = β1·m + (1−β1)·g, v = β2·v + (1−β2)·g², param −= lr/(1−β1^t) · m/(√v/√(1−β2^t) + ε),
+// with g = grad + weight_decay·param (Adam) or param ·= 1 − lr·weight_decay first (AdamW).
+template <class T>
+struct AdamStep {
+  T lr = 0, beta1 = 0, beta2 = 0, eps = 0, weight_decay = 0;
+  bool decoupled_weight_decay = false;
+  long long t = 1;
+};
+
 template <class T>
 struct TypedKernels {
   void (*gemm)(const GemmArgs<T>& args);
@@ -54,15 +73,25 @@ struct TypedKernels {
   // dx = dy · act'(x), elementwise; dx may alias dy.
   void (*activation_backward)(Activation kind, T param, index_t n, const T* x, const T* dy,
                               T* dx);
-  // Squared error summed over (m, n) times `scale`; dpred = scale · 2·(pred − target).
-  double (*least_squares)(index_t m, index_t n, const T* pred, const T* target, T* dpred,
-                          double scale);
-  // Softmax cross-entropy of (m, n) logits against labels in [0, n), summed times `scale`;
-  // dlogits = scale · (softmax(logits) − onehot(labels)). Labels must be validated first.
+  // The losses sum a per-row loss times `scale` (times row_weight[i] when row_weight is not
+  // null: sample weights) and write its gradient, scaled the same way, in the same pass.
+  // Squared error: Σ (pred − target)², dpred = 2·(pred − target).
+  double (*least_squares)(index_t m, index_t n, const T* pred, const T* target,
+                          const T* row_weight, T* dpred, double scale);
+  // Softmax cross-entropy of (m, n) logits against labels in [0, n), dlogits =
+  // softmax(logits) − onehot(labels). Labels must be validated first.
   double (*softmax_cross_entropy)(index_t m, index_t n, const T* logits, const int64_t* labels,
-                                  T* dlogits, double scale);
+                                  const T* row_weight, T* dlogits, double scale);
+  // Binary cross-entropy of sigmoid(logits) against targets in [0, 1], elementwise over
+  // (m, n) (multi-label), dlogits = sigmoid(logits) − target.
+  double (*sigmoid_binary_cross_entropy)(index_t m, index_t n, const T* logits, const T* target,
+                                         const T* row_weight, T* dlogits, double scale);
   // db[j] = Σ_i dy[i, j] for dy of shape (m, n): the bias gradient.
   void (*bias_gradient)(index_t m, index_t n, const T* dy, T* db);
+  // One fused optimizer step over n parameters (see optimizer.hpp for the exact rules).
+  void (*sgd_step)(const SgdStep<T>& step, index_t n, T* param, const T* grad, T* velocity);
+  void (*adam_step)(const AdamStep<T>& step, index_t n, T* param, const T* grad, T* moment1,
+                    T* moment2);
 };
 
 struct KernelTable {

@@ -8,6 +8,7 @@
 
 #include "kernels/elementwise.hpp"
 #include "kernels/gemm_blocked.hpp"
+#include "kernels/optimizer.hpp"
 
 namespace fastmlp::FASTMLP_ISA_NAMESPACE {
 
@@ -18,7 +19,10 @@ constexpr TypedKernels<T> typed_kernels() {
           &activation_backward<T>,
           &least_squares<T>,
           &softmax_cross_entropy<T>,
-          &bias_gradient<T>};
+          &sigmoid_binary_cross_entropy<T>,
+          &bias_gradient<T>,
+          &sgd_step<T>,
+          &adam_step<T>};
 }
 
 const KernelTable& kernel_table() {

@@ -8,11 +8,49 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastmlp import _core, ops
+from fastmlp import _core, callbacks, ops, optim
+from fastmlp.io import load, save
+from fastmlp.layers import (
+    ELU,
+    GELU,
+    Dense,
+    Dropout,
+    Identity,
+    LeakyReLU,
+    ReLU,
+    Sigmoid,
+    SiLU,
+    Softplus,
+    Tanh,
+)
+from fastmlp.network import MLP, Sequential
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "get_num_threads", "info", "ops", "set_num_threads"]
+__all__ = [
+    "ELU",
+    "GELU",
+    "MLP",
+    "Dense",
+    "Dropout",
+    "Identity",
+    "LeakyReLU",
+    "ReLU",
+    "Sequential",
+    "SiLU",
+    "Sigmoid",
+    "Softplus",
+    "Tanh",
+    "__version__",
+    "callbacks",
+    "get_num_threads",
+    "info",
+    "load",
+    "ops",
+    "optim",
+    "save",
+    "set_num_threads",
+]
 
 
 def info() -> dict[str, Any]:

@@ -66,3 +66,89 @@ def softmax_cross_entropy(
     logits: np.ndarray, labels: np.ndarray, scale: float
 ) -> tuple[float, np.ndarray]: ...
 def bias_gradient(dy: np.ndarray) -> np.ndarray: ...
+
+class Loss:
+    least_squares: Loss
+    cross_entropy: Loss
+    binary_cross_entropy: Loss
+    __members__: dict[str, Loss]
+    def __init__(self, value: int) -> None: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def value(self) -> int: ...
+
+class OptimizerKind:
+    sgd: OptimizerKind
+    adam: OptimizerKind
+    adamw: OptimizerKind
+    __members__: dict[str, OptimizerKind]
+    def __init__(self, value: int) -> None: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def value(self) -> int: ...
+
+class _Network:
+    def __init__(self, layers: list[tuple[int, int, Activation, float, float]]) -> None: ...
+    @property
+    def n_parameters(self) -> int: ...
+    @property
+    def n_inputs(self) -> int: ...
+    @property
+    def n_outputs(self) -> int: ...
+    @property
+    def parameters(self) -> np.ndarray: ...
+    @property
+    def gradients(self) -> np.ndarray: ...
+    def offsets(self, layer: int) -> tuple[int, int]: ...
+    def predict(self, x: np.ndarray) -> np.ndarray: ...
+    def loss_and_gradient(
+        self,
+        x: np.ndarray,
+        loss: Loss,
+        targets: np.ndarray,
+        sample_weight: np.ndarray | None,
+        scale: float,
+        l2: float,
+        seed: int,
+    ) -> float: ...
+    def train(
+        self,
+        optimizer: Any,
+        x: np.ndarray,
+        loss: Loss,
+        targets: np.ndarray,
+        sample_weight: np.ndarray | None,
+        mean: bool,
+        l2: float,
+        batch_size: int,
+        shuffle: bool,
+        seed: int,
+        learning_rates: list[float],
+        first_epoch: int,
+    ) -> tuple[list[tuple[float, float]], str]: ...
+
+class NetworkF32(_Network): ...
+class NetworkF64(_Network): ...
+
+class _Optimizer:
+    def __init__(
+        self,
+        kind: OptimizerKind,
+        n_parameters: int,
+        momentum: float,
+        nesterov: bool,
+        weight_decay: float,
+        beta1: float,
+        beta2: float,
+        eps: float,
+    ) -> None: ...
+    steps: int
+    @property
+    def n_states(self) -> int: ...
+    def state(self, i: int) -> np.ndarray: ...
+    def step(self, network: _Network, lr: float) -> None: ...
+
+class OptimizerF32(_Optimizer): ...
+class OptimizerF64(_Optimizer): ...

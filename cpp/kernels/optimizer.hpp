@@ -1,0 +1,61 @@
+// The optimizer updates: one fused pass over the flat parameter buffer per step (the rules
+// are in kernel_table.hpp beside SgdStep and AdamStep). Every element is independent, so
+// threads split the buffer into ranges and the result does not depend on their number.
+// Included only by kernels_<isa>.cpp inside namespace fastmlp::<isa>.
+#pragma once
+
+#include <cmath>
+
+#include "kernels/parallel.hpp"
+#include "kernels/threads.hpp"
+
+namespace fastmlp::FASTMLP_ISA_NAMESPACE {
+
+// Below this many parameters an update stays on the calling thread.
+constexpr double min_parameters_per_thread = 1 << 16;
+
+// body(begin, end) over [0, n) in contiguous ranges, one per thread.
+template <class Body>
+void parallel_ranges(index_t n, const Body& body) {
+  const int threads = threads_for(double(n), min_parameters_per_thread);
+  const index_t per_thread = (n + threads - 1) / threads;
+  parallel_for(threads, threads, [&](index_t t) {
+    const index_t begin = t * per_thread, end = begin + per_thread < n ? begin + per_thread : n;
+    if (begin < end) body(begin, end);
+  });
+}
+
+template <class T>
+void sgd_step(const SgdStep<T>& s, index_t n, T* param, const T* grad, T* velocity) {
+  parallel_ranges(n, [&](index_t begin, index_t end) {
+    if (s.momentum == T(0)) {
+      for (index_t i = begin; i < end; ++i) param[i] -= s.lr * (grad[i] + s.weight_decay * param[i]);
+      return;
+    }
+    for (index_t i = begin; i < end; ++i) {
+      const T g = grad[i] + s.weight_decay * param[i];
+      velocity[i] = s.momentum * velocity[i] + g;
+      param[i] -= s.lr * (s.nesterov ? g + s.momentum * velocity[i] : velocity[i]);
+    }
+  });
+}
+
+template <class T>
+void adam_step(const AdamStep<T>& s, index_t n, T* param, const T* grad, T* moment1,
+               T* moment2) {
+  const T step_size = T(double(s.lr) / (1 - std::pow(double(s.beta1), double(s.t))));
+  const T inv_sqrt_correction2 = T(1 / std::sqrt(1 - std::pow(double(s.beta2), double(s.t))));
+  const T decay = s.decoupled_weight_decay ? T(1) - s.lr * s.weight_decay : T(1);
+  const T l2 = s.decoupled_weight_decay ? T(0) : s.weight_decay;
+  parallel_ranges(n, [&](index_t begin, index_t end) {
+    for (index_t i = begin; i < end; ++i) {
+      const T p = param[i] * decay;
+      const T g = grad[i] + l2 * param[i];
+      moment1[i] = s.beta1 * moment1[i] + (T(1) - s.beta1) * g;
+      moment2[i] = s.beta2 * moment2[i] + (T(1) - s.beta2) * g * g;
+      param[i] = p - step_size * moment1[i] / (std::sqrt(moment2[i]) * inv_sqrt_correction2 + s.eps);
+    }
+  });
+}
+
+}  // namespace fastmlp::FASTMLP_ISA_NAMESPACE

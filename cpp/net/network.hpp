@@ -1,0 +1,88 @@
+// A fully connected network: a stack of dense layers, each y = dropout(act(x·Wᵀ + b)), with
+// every parameter in one flat buffer (per layer W (out, in) then b (out,), the order of
+// torch.nn.Sequential's state_dict) and the gradients in a second buffer of the same layout.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "kernels/kernel_table.hpp"
+#include "net/aligned_buffer.hpp"
+
+namespace fastmlp {
+
+struct DenseLayer {
+  index_t in = 0, out = 0;
+  Activation activation = Activation::identity;
+  double activation_param = 0;  // leaky-ReLU slope or ELU alpha
+  double dropout = 0;           // probability of zeroing an output while training, [0, 1)
+};
+
+enum class Loss { least_squares, cross_entropy, binary_cross_entropy };
+
+// What a loss compares the network's output with; rows of `x` match rows here.
+template <class T>
+struct Targets {
+  const T* values = nullptr;        // (n, n_outputs): least squares, binary cross-entropy
+  const int64_t* labels = nullptr;  // (n,) in [0, n_outputs): cross-entropy, validated
+  const T* row_weight = nullptr;    // (n,) sample weights, or null for all ones
+};
+
+// How one batch's loss is formed: scale · Σ_rows weight · row loss, plus l2/2 · Σ W².
+struct LossSpec {
+  Loss kind = Loss::least_squares;
+  double scale = 1;
+  double l2 = 0;
+};
+
+template <class T>
+class Network {
+ public:
+  // Throws std::invalid_argument when consecutive layers' sizes disagree or a size,
+  // activation parameter or dropout rate is out of range.
+  explicit Network(std::vector<DenseLayer> layers);
+
+  const std::vector<DenseLayer>& layers() const { return layers_; }
+  index_t n_inputs() const { return layers_.front().in; }
+  index_t n_outputs() const { return layers_.back().out; }
+  index_t n_parameters() const { return parameters_.size(); }
+  index_t weight_offset(std::size_t layer) const { return offsets_[layer]; }
+  index_t bias_offset(std::size_t layer) const {
+    return offsets_[layer] + layers_[layer].in * layers_[layer].out;
+  }
+  T* parameters() { return parameters_.data(); }
+  const T* parameters() const { return parameters_.data(); }
+  T* gradients() { return gradients_.data(); }
+
+  // y (n, n_outputs) = the output for x (n, n_inputs), without dropout. Uses only the
+  // calling thread's scratch memory, so several threads may predict at once (while no
+  // thread changes the parameters).
+  void predict(const T* x, index_t n, T* y) const;
+
+  // The loss of the batch (x, targets) and, into gradients(), its gradient with respect to
+  // every parameter. Dropout masks come from `dropout_seed`. Counts the rows predicted
+  // right into *correct when it is not null (classification losses only).
+  double loss_and_gradient(const T* x, index_t n, const Targets<T>& targets,
+                           const LossSpec& loss, uint64_t dropout_seed, index_t* correct);
+
+ private:
+  void forward_for_training(const T* x, index_t n, uint64_t dropout_seed);
+  void backward(const T* x, index_t n);
+  void reserve(index_t n);
+
+  std::vector<DenseLayer> layers_;
+  std::vector<index_t> offsets_;
+  AlignedBuffer<T> parameters_, gradients_;
+
+  // Training workspace for `capacity_` rows, grown on demand: per layer the pre-activation
+  // z = x·Wᵀ + b, the output h (dropout applied), the dropout multipliers (0 or 1/(1−p)),
+  // and two buffers for the gradient flowing back.
+  index_t capacity_ = 0;
+  std::vector<AlignedBuffer<T>> pre_activation_, output_, dropout_scale_;
+  AlignedBuffer<T> delta_, delta_next_;
+};
+
+extern template class Network<float>;
+extern template class Network<double>;
+
+}  // namespace fastmlp

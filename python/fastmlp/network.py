@@ -1,0 +1,590 @@
+"""Networks: ``Sequential`` (a list of layers, as torch.nn.Sequential) and ``MLP`` (built
+from sizes). The C++ core holds the parameters in one flat buffer and runs whole epochs;
+this file converts and checks what users pass and runs the epochs' Python side
+(validation, callbacks, progress)."""
+
+from __future__ import annotations
+
+import math
+import signal
+import time
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from fastmlp import _core
+from fastmlp.callbacks import Callback, History
+from fastmlp.layers import Activation, Dense, Dropout, activation_layer
+from fastmlp.optim import LBFGS, SGD, Adam, Optimizer
+
+__all__ = ["MLP", "LOSSES", "Sequential"]
+
+LOSSES = {
+    "least_squares": _core.Loss.least_squares,
+    "mse": _core.Loss.least_squares,
+    "cross_entropy": _core.Loss.cross_entropy,
+    "binary_cross_entropy": _core.Loss.binary_cross_entropy,
+}
+_DTYPES: dict[str, np.dtype[Any]] = {
+    "float32": np.dtype(np.float32),
+    "float64": np.dtype(np.float64),
+}
+_INITS = ("he", "he_uniform", "glorot", "glorot_uniform")
+
+
+def _blocks(layers: Sequence[Any]) -> list[tuple[int, Dense, Activation | None, Dropout | None]]:
+    """Groups the layer list into (index, Dense, activation, dropout) blocks."""
+    blocks: list[tuple[int, Dense, Activation | None, Dropout | None]] = []
+    for i, layer in enumerate(layers):
+        if isinstance(layer, Dense):
+            blocks.append((i, layer, None, None))
+            continue
+        if not blocks:
+            raise ValueError(f"layer {i} ({layer!r}) must follow a Dense layer")
+        index, dense, act, drop = blocks[-1]
+        if isinstance(layer, Activation) and act is None and drop is None:
+            blocks[-1] = (index, dense, layer, None)
+        elif isinstance(layer, Dropout) and drop is None:
+            blocks[-1] = (index, dense, act, layer)
+        elif isinstance(layer, (Activation, Dropout)):
+            raise ValueError(
+                f"layer {i} ({layer!r}): after each Dense come at most one activation, "
+                "then at most one Dropout"
+            )
+        else:
+            raise TypeError(f"layer {i} is not a fastmlp layer: {layer!r}")
+    if not blocks:
+        raise ValueError("a network needs at least one Dense layer")
+    return blocks
+
+
+class Sequential:
+    """A stack of layers: ``Sequential(Dense(40, 100), ReLU(), Dropout(0.1), Dense(100, 10))``.
+
+    ``dtype`` is "float32" (default) or "float64"; ``init`` is "he" (normal, the default),
+    "he_uniform", "glorot" or "glorot_uniform", biases start at zero; ``seed`` fixes the
+    initial weights on every machine.
+    """
+
+    def __init__(
+        self, *layers: Any, dtype: str = "float32", init: str = "he", seed: int | None = None
+    ) -> None:
+        if str(dtype) not in _DTYPES:
+            raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+        self.layers = list(layers)
+        self.dtype = _DTYPES[str(dtype)]
+        self._blocks = _blocks(self.layers)
+        specs = [
+            (
+                dense.in_features,
+                dense.out_features,
+                getattr(_core.Activation, act.name if act else "identity"),
+                float(act.param) if act is not None and act.param is not None else 0.0,
+                drop.p if drop else 0.0,
+            )
+            for _, dense, act, drop in self._blocks
+        ]
+        core = _core.NetworkF32 if self.dtype == np.float32 else _core.NetworkF64
+        self._core = core(specs)
+        for b, (_, dense, _, _) in enumerate(self._blocks):
+            dense._attach(self._core.parameters, self._core.gradients, self._core.offsets(b))
+        self.optimizer: Any = None
+        self.loss: str | None = None
+        self.history: History | None = None
+        self.epochs_trained = 0
+        self.init(init, seed)
+
+    # ----------------------------------------------------------------- parameters
+    def init(self, method: str = "he", seed: int | None = None) -> None:
+        """Re-draws every weight (biases to zero) with ``method``, from ``seed``."""
+        if method not in _INITS:
+            raise ValueError(f"init must be one of {_INITS}, got {method!r}")
+        rng = np.random.default_rng(seed)
+        for _, dense, _, _ in self._blocks:
+            fan_in, fan_out = dense.in_features, dense.out_features
+            var = 2.0 / fan_in if method.startswith("he") else 2.0 / (fan_in + fan_out)
+            shape = (fan_out, fan_in)
+            if method.endswith("uniform"):
+                limit = math.sqrt(3.0 * var)
+                dense.weight[...] = rng.uniform(-limit, limit, shape)
+            else:
+                dense.weight[...] = rng.normal(0.0, math.sqrt(var), shape)
+            dense.bias[...] = 0.0
+
+    @property
+    def parameters(self) -> np.ndarray:
+        """Every parameter in one flat, writable array (layer by layer: weight, then bias)."""
+        return self._core.parameters
+
+    @property
+    def gradients(self) -> np.ndarray:
+        """The gradient buffer, same layout; filled by fit and loss_and_gradient."""
+        return self._core.gradients
+
+    @property
+    def n_parameters(self) -> int:
+        return int(self._core.n_parameters)
+
+    @property
+    def n_inputs(self) -> int:
+        return int(self._core.n_inputs)
+
+    @property
+    def n_outputs(self) -> int:
+        return int(self._core.n_outputs)
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Copies of the weights under torch.nn.Sequential's names ("0.weight", "0.bias"…)."""
+        state = {}
+        for index, dense, _, _ in self._blocks:
+            state[f"{index}.weight"] = dense.weight.copy()
+            state[f"{index}.bias"] = dense.bias.copy()
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Sets the weights from a state_dict (ours or a torch.nn.Sequential's, as numpy or
+        torch tensors). Checks every name and shape before changing anything."""
+        expected = {}
+        for index, dense, _, _ in self._blocks:
+            expected[f"{index}.weight"] = dense.weight
+            expected[f"{index}.bias"] = dense.bias
+        if set(state) != set(expected):
+            raise KeyError(
+                f"state_dict names differ: missing {sorted(set(expected) - set(state))}, "
+                f"unexpected {sorted(set(state) - set(expected))}"
+            )
+        arrays = {}
+        for name, target in expected.items():
+            value = state[name]
+            value = value.detach().cpu().numpy() if hasattr(value, "detach") else np.asarray(value)
+            if value.shape != target.shape:
+                raise ValueError(f"{name} must have shape {target.shape}, got {value.shape}")
+            if value.dtype.kind not in "biuf" or not np.all(np.isfinite(value)):
+                raise ValueError(f"{name} must hold finite real numbers")
+            arrays[name] = value
+        for name, target in expected.items():
+            target[...] = arrays[name]
+
+    def summary(self) -> str:
+        """A table of the layers, their output sizes and parameter counts."""
+        rows = [("layer", "output", "parameters")]
+        for i, layer in enumerate(self.layers):
+            if isinstance(layer, Dense):
+                params = layer.out_features * (layer.in_features + 1)
+                rows.append((f"{i}: {layer!r}", str(layer.out_features), f"{params:,}"))
+            else:
+                rows.append((f"{i}: {layer!r}", "", ""))
+        rows.append(("total", "", f"{self.n_parameters:,}"))
+        widths = [max(len(row[c]) for row in rows) for c in range(3)]
+        return "\n".join(
+            f"{a:<{widths[0]}}  {b:>{widths[1]}}  {c:>{widths[2]}}" for a, b, c in rows
+        )
+
+    def __repr__(self) -> str:
+        inner = ", ".join(repr(layer) for layer in self.layers)
+        return f"{type(self).__name__}({inner}, dtype={self.dtype.name!r})"
+
+    # ------------------------------------------------------------------ inference
+    def predict(self, X: Any) -> np.ndarray:
+        """The network's outputs (n, n_outputs) for X (n, n_inputs), or (n_outputs,) for
+        one sample X (n_inputs,): regression values, or logits after a classification
+        loss (see predict_proba). Dropout is off."""
+        x = X
+        if type(x) is not np.ndarray or x.dtype is not self.dtype or not x.flags.c_contiguous:
+            x = self._input(X)  # 2-D from here
+        elif x.ndim == 1:
+            x = x.reshape(1, -1)
+        y = self._core.predict(x)
+        return y.reshape(-1) if np.ndim(X) == 1 else y
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities: softmax of the outputs after cross_entropy training, the
+        sigmoid of each output after binary_cross_entropy."""
+        z = self.predict(X).astype(np.float64, copy=False)
+        if self.loss == "binary_cross_entropy":
+            return (0.5 * (1.0 + np.tanh(0.5 * z))).astype(self.dtype)  # stable sigmoid
+        if self.loss != "cross_entropy":
+            raise ValueError(
+                "predict_proba needs a network trained with loss='cross_entropy' or "
+                f"'binary_cross_entropy', this one has {self.loss!r}"
+            )
+        z = z - z.max(axis=-1, keepdims=True)
+        e = np.exp(z)
+        probabilities: np.ndarray = e / e.sum(axis=-1, keepdims=True)
+        return probabilities.astype(self.dtype)
+
+    def evaluate(self, X: Any, y: Any, loss: str | None = None) -> dict[str, float]:
+        """``{"loss": …, "accuracy": …}`` (accuracy for classification losses only) on (X, y),
+        without dropout and without changing anything."""
+        name = self._loss_name(loss, y)
+        x = self._input(X)
+        targets = self._targets(name, y, x.shape[0])
+        z = self.predict(x)
+        return _evaluate(name, z, targets)
+
+    # ------------------------------------------------------------------- training
+    def loss_and_gradient(
+        self,
+        X: Any,
+        y: Any,
+        loss: str | None = None,
+        sample_weight: Any = None,
+        reduction: str = "mean",
+        l2: float = 0.0,
+        seed: int = 0,
+    ) -> tuple[float, np.ndarray]:
+        """The loss on (X, y) and a copy of its gradient with respect to ``parameters``
+        (dropout on, masks from ``seed``): for gradient checks and external optimizers."""
+        name = self._loss_name(loss, y)
+        x = self._input(X)
+        targets = self._targets(name, y, x.shape[0])
+        weight = self._sample_weight(sample_weight, x.shape[0])
+        scale = self._scale(name, reduction, x.shape[0], weight)
+        value = self._core.loss_and_gradient(
+            x, LOSSES[name], targets, weight, scale, _l2(l2), int(seed) & (2**64 - 1)
+        )
+        return float(value), self.gradients.copy()
+
+    def fit(
+        self,
+        X: Any,
+        y: Any,
+        loss: str | None = None,
+        optimizer: Any = None,
+        epochs: int = 1,
+        batch_size: int | None = None,
+        shuffle: bool = True,
+        seed: int | None = None,
+        validation_data: tuple[Any, Any] | None = None,
+        sample_weight: Any = None,
+        callbacks: Sequence[Callback] = (),
+        progress: bool = False,
+        reduction: str = "mean",
+        l2: float = 0.0,
+        on_divergence: str = "raise",
+    ) -> History:
+        """Trains for ``epochs`` epochs from the current weights (call again to train more).
+
+        ``loss``: "cross_entropy" (integer labels; the default for integer y),
+        "least_squares"/"mse" (the default otherwise) or "binary_cross_entropy" (0/1
+        targets, one column per label). ``optimizer``: an ``fm.optim`` object or its name
+        ("sgd", "adam", "lbfgs"; default Adam(lr=0.001)), kept for the next fit.
+        ``batch_size`` None trains full batch. Each whole epoch runs in C++ with the GIL
+        released; Python runs between epochs only when validation, callbacks or the
+        progress bar need it. Ctrl-C stops after the current epoch, leaving the model
+        consistent, and re-raises KeyboardInterrupt. A loss that is not finite undoes the
+        epoch and raises FloatingPointError, or with ``on_divergence="warn"`` warns and
+        stops. Returns a History (also kept as ``self.history``).
+        """
+        name = self._loss_name(loss, y)
+        x = self._input(X)
+        n = x.shape[0]
+        targets = self._targets(name, y, n)
+        weight = self._sample_weight(sample_weight, n)
+        if reduction not in ("mean", "sum"):
+            raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
+        if on_divergence not in ("raise", "warn"):
+            raise ValueError(f"on_divergence must be 'raise' or 'warn', got {on_divergence!r}")
+        epochs = _count("epochs", epochs, minimum=0)
+        batch = 0 if batch_size is None else _count("batch_size", batch_size, minimum=1)
+        validation = None
+        if validation_data is not None:
+            xv, yv = validation_data
+            xv = self._input(xv)
+            validation = (xv, self._targets(name, yv, xv.shape[0]))
+        self.optimizer = _optimizer(optimizer, self.optimizer)
+        self.loss = name
+        history = History()
+        self.history = history
+        if isinstance(self.optimizer, LBFGS):
+            _fit_lbfgs(self, name, x, targets, weight, reduction, _l2(l2), epochs, history)
+            return history
+        state = self.optimizer._bind(self._core)
+        seed_value = (
+            int(np.random.default_rng().integers(2**63)) if seed is None else int(seed)
+        ) & (2**64 - 1)
+        args = (
+            state,
+            x,
+            LOSSES[name],
+            targets,
+            weight,
+            reduction == "mean",
+            _l2(l2),
+            batch,
+            bool(shuffle),
+            seed_value,
+        )
+        callbacks = list(callbacks)
+        per_epoch = bool(callbacks) or validation is not None or progress
+        bar = _progress_bar(epochs) if progress else None
+        for callback in callbacks:
+            callback.on_train_begin(self)
+        try:
+            done = 0
+            while done < epochs:
+                count = 1 if per_epoch else epochs - done
+                lrs = [self.optimizer.learning_rate(self.epochs_trained + e) for e in range(count)]
+                start = time.perf_counter()
+                results, stop = self._core.train(*args, lrs, self.epochs_trained)
+                seconds = (time.perf_counter() - start) / max(len(results), 1)
+                if stop == "diverged":
+                    history.stop_reason = "diverged"
+                    _diverged(on_divergence, done + len(results))
+                    break
+                self.epochs_trained += len(results)
+                for loss_value, accuracy in results:
+                    logs = {"loss": loss_value, "time": seconds}
+                    if not math.isnan(accuracy):
+                        logs["accuracy"] = accuracy
+                    if validation is not None:
+                        val = _evaluate(name, self.predict(validation[0]), validation[1])
+                        logs.update({f"val_{k}": v for k, v in val.items()})
+                    history.append(**logs)
+                    done += 1
+                    if bar is not None:
+                        bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items() if k != "time"})
+                        bar.update(1)
+                    if any([c.on_epoch_end(self, done - 1, logs) for c in callbacks]):
+                        history.stop_reason = "early_stopping"
+                if stop == "interrupted":
+                    history.stop_reason = "interrupted"
+                    signal.raise_signal(signal.SIGINT)  # re-delivers Ctrl-C: KeyboardInterrupt
+                if history.stop_reason != "finished":
+                    break
+        finally:
+            if bar is not None:
+                bar.close()
+            for callback in callbacks:
+                callback.on_train_end(self)
+        return history
+
+    # ------------------------------------------------------------------- checking
+    def _input(self, X: Any) -> np.ndarray:
+        try:
+            x = np.asarray(X)
+        except (TypeError, ValueError) as error:
+            raise TypeError(f"X is not array-like: {error}") from None
+        if x.dtype.kind not in "biuf":
+            raise TypeError(f"X must hold real numbers, got dtype {x.dtype}")
+        if x.ndim == 1 and x.shape[0] == self.n_inputs:
+            x = x.reshape(1, -1)
+        if x.ndim != 2 or x.shape[1] != self.n_inputs:
+            raise ValueError(
+                f"X must have shape (n_samples, {self.n_inputs}): the network expects "
+                f"{self.n_inputs} features, got shape {x.shape}"
+            )
+        x = np.ascontiguousarray(x, dtype=self.dtype)
+        if not np.all(np.isfinite(x)):
+            raise ValueError("X contains NaN or infinity")
+        return x
+
+    def _loss_name(self, loss: str | None, y: Any) -> str:
+        if loss is None:
+            loss = self.loss or (
+                "cross_entropy" if np.asarray(y).dtype.kind in "iu" else "least_squares"
+            )
+        if loss not in LOSSES:
+            raise ValueError(f"unknown loss {loss!r}; choose one of {sorted(LOSSES)}")
+        return "least_squares" if loss == "mse" else loss
+
+    def _targets(self, name: str, y: Any, n: int) -> np.ndarray:
+        array = np.asarray(y)
+        if array.shape[:1] != (n,):
+            raise ValueError(f"y must have {n} rows, one per row of X, got shape {array.shape}")
+        if name == "cross_entropy":
+            if array.dtype.kind not in "iu" or array.ndim != 1:
+                raise TypeError(
+                    f"cross_entropy needs integer class labels of shape ({n},), got dtype "
+                    f"{array.dtype} and shape {array.shape}"
+                )
+            if n and (array.min() < 0 or array.max() >= self.n_outputs):
+                bad = array[(array < 0) | (array >= self.n_outputs)][0]
+                raise ValueError(
+                    f"label {bad} is not a class index in [0, {self.n_outputs}): the network "
+                    f"has {self.n_outputs} outputs"
+                )
+            return np.ascontiguousarray(array, dtype=np.int64)
+        if array.dtype.kind not in "biuf":
+            raise TypeError(f"y must hold real numbers, got dtype {array.dtype}")
+        if array.ndim == 1 and self.n_outputs == 1:
+            array = array.reshape(-1, 1)
+        if array.shape != (n, self.n_outputs):
+            raise ValueError(
+                f"y must have shape ({n}, {self.n_outputs}) for a network with "
+                f"{self.n_outputs} outputs, got {array.shape}"
+            )
+        array = np.ascontiguousarray(array, dtype=self.dtype)
+        if not np.all(np.isfinite(array)):
+            raise ValueError("y contains NaN or infinity")
+        if name == "binary_cross_entropy" and (array.min() < 0 or array.max() > 1):
+            raise ValueError("binary_cross_entropy targets must be in [0, 1]")
+        return array
+
+    def _sample_weight(self, sample_weight: Any, n: int) -> np.ndarray | None:
+        if n == 0:
+            raise ValueError("X has no rows: nothing to train on")
+        if sample_weight is None:
+            return None
+        w = np.ascontiguousarray(sample_weight, dtype=self.dtype)
+        if w.shape != (n,):
+            raise ValueError(f"sample_weight must have shape ({n},), got {w.shape}")
+        if not np.all(np.isfinite(w)) or w.min() < 0 or w.sum() <= 0:
+            raise ValueError("sample_weight must be finite, >= 0, and not all zero")
+        return w
+
+    def _scale(self, name: str, reduction: str, n: int, weight: np.ndarray | None) -> float:
+        if reduction == "sum":
+            return 1.0
+        if reduction != "mean":
+            raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
+        total = float(weight.sum()) if weight is not None else float(n)
+        per_row = 1 if name == "cross_entropy" else self.n_outputs
+        return 1.0 / (total * per_row)
+
+    # ----------------------------------------------------------------- pickling
+    def __getstate__(self) -> dict[str, Any]:
+        return {
+            "layers": self.layers,
+            "dtype": self.dtype.name,
+            "parameters": self.parameters.copy(),
+            "loss": self.loss,
+            "epochs_trained": self.epochs_trained,
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        Sequential.__init__(self, *state["layers"], dtype=state["dtype"])
+        self.parameters[...] = state["parameters"]
+        self.loss = state["loss"]
+        self.epochs_trained = state["epochs_trained"]
+
+
+class MLP(Sequential):
+    """``MLP(40, [100, 100], 10)``: Dense layers of the given sizes with ``activation``
+    after each hidden one (and ``dropout`` after that, if > 0); the output layer is linear
+    unless ``output_activation`` is given."""
+
+    def __init__(
+        self,
+        n_inputs: int,
+        hidden: Sequence[int],
+        n_outputs: int,
+        activation: str = "relu",
+        dtype: str = "float32",
+        init: str = "he",
+        seed: int | None = None,
+        dropout: float = 0.0,
+        output_activation: str | None = None,
+    ) -> None:
+        sizes = [n_inputs, *hidden, n_outputs]
+        layers: list[Any] = []
+        for i in range(len(sizes) - 1):
+            layers.append(Dense(sizes[i], sizes[i + 1]))
+            last = i == len(sizes) - 2
+            if not last:
+                layers.append(activation_layer(activation))
+                if dropout > 0:
+                    layers.append(Dropout(dropout))
+            elif output_activation is not None:
+                layers.append(activation_layer(output_activation))
+        super().__init__(*layers, dtype=dtype, init=init, seed=seed)
+
+
+def _l2(value: float) -> float:
+    number = float(value)
+    if not (number >= 0 and math.isfinite(number)):
+        raise ValueError(f"l2 must be finite and >= 0, got {value!r}")
+    return number
+
+
+def _count(name: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _optimizer(optimizer: Any, current: Any) -> Any:
+    if optimizer is None:
+        return current if current is not None else Adam()
+    if isinstance(optimizer, str):
+        named = {"sgd": SGD, "adam": Adam, "lbfgs": LBFGS}
+        if optimizer.lower() not in named:
+            raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {sorted(named)}")
+        return named[optimizer.lower()]()
+    if not isinstance(optimizer, (Optimizer, LBFGS)):
+        raise TypeError(f"optimizer must be an fm.optim optimizer, got {optimizer!r}")
+    return optimizer
+
+
+def _evaluate(name: str, z: np.ndarray, targets: np.ndarray) -> dict[str, float]:
+    z64 = z.astype(np.float64)
+    if name == "least_squares":
+        return {"loss": float(np.mean((z64 - targets) ** 2))}
+    if name == "cross_entropy":
+        shifted = z64 - z64.max(axis=1, keepdims=True)
+        log_sum = np.log(np.exp(shifted).sum(axis=1))
+        loss = float(np.mean(log_sum - shifted[np.arange(len(targets)), targets]))
+        return {"loss": loss, "accuracy": float(np.mean(z64.argmax(axis=1) == targets))}
+    t = targets.astype(np.float64)
+    loss = float(np.mean(np.maximum(z64, 0) - z64 * t + np.log1p(np.exp(-np.abs(z64)))))
+    accuracy = float(np.mean(np.all((z64 > 0) == (t > 0.5), axis=1)))
+    return {"loss": loss, "accuracy": accuracy}
+
+
+def _diverged(on_divergence: str, epoch: int) -> None:
+    message = (
+        f"the loss became NaN or infinite in epoch {epoch}; the network is as it was before "
+        "that epoch (lower the learning rate?)"
+    )
+    if on_divergence == "raise":
+        raise FloatingPointError(message)
+    warnings.warn(message, RuntimeWarning, stacklevel=3)
+
+
+def _progress_bar(epochs: int) -> Any:
+    from tqdm.auto import tqdm  # imported when asked for: `import fastmlp` stays light
+
+    return tqdm(total=epochs, unit="epoch", leave=True)
+
+
+def _fit_lbfgs(
+    net: Sequential,
+    name: str,
+    x: np.ndarray,
+    targets: np.ndarray,
+    weight: np.ndarray | None,
+    reduction: str,
+    l2: float,
+    iterations: int,
+    history: History,
+) -> None:
+    from scipy.optimize import minimize  # imported when asked for
+
+    optimizer = net.optimizer
+    scale = net._scale(name, reduction, x.shape[0], weight)
+    loss_kind = LOSSES[name]
+
+    def loss_and_gradient(flat: np.ndarray) -> tuple[float, np.ndarray]:
+        net.parameters[...] = flat
+        value = net._core.loss_and_gradient(x, loss_kind, targets, weight, scale, l2, 0)
+        return float(value), net.gradients.astype(np.float64)
+
+    start = time.perf_counter()
+    result = minimize(
+        loss_and_gradient,
+        net.parameters.astype(np.float64),
+        jac=True,
+        method="L-BFGS-B",
+        tol=optimizer.tol or None,
+        options={
+            "maxiter": max(iterations, 1),
+            "maxfun": optimizer.max_fun,
+            "maxcor": optimizer.history,
+        },
+    )
+    net.parameters[...] = result.x
+    net.epochs_trained += int(result.nit)
+    seconds = time.perf_counter() - start
+    history.append(loss=float(result.fun), time=seconds)

@@ -1,0 +1,318 @@
+"""Networks: structure, forward pass, gradients (finite differences and PyTorch), training,
+reproducibility across thread counts, save/load and bad input."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+
+import fastmlp as fm
+
+ACTIVATIONS = fm.ops.ACTIVATIONS
+LOSSES = ("least_squares", "cross_entropy", "binary_cross_entropy")
+
+
+def numpy_forward(net, x):
+    """The forward pass in float64 numpy, from the layers' weight views."""
+    h = np.asarray(x, np.float64)
+    for layer in net.layers:
+        if isinstance(layer, fm.Dense):
+            h = h @ layer.weight.astype(np.float64).T + layer.bias
+        elif isinstance(layer, fm.layers.Activation):
+            h = getattr(fm.ops, layer.name)(h, *([layer.param] if layer.param else []))
+    return h
+
+
+def targets_for(loss, rng, n, outputs):
+    if loss == "cross_entropy":
+        return rng.integers(0, outputs, n)
+    if loss == "binary_cross_entropy":
+        return (rng.random((n, outputs)) < 0.5).astype(np.float64)
+    return rng.standard_normal((n, outputs))
+
+
+@pytest.mark.parametrize(
+    "hidden,count", [([298], 15208), ([100] * 2, 15210), ([75] * 3, 15235), ([63] * 4, 15319)]
+)
+def test_figure_20_2_parameter_counts(hidden, count):
+    assert fm.MLP(40, hidden, 10).n_parameters == count
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_predict_matches_numpy(dtype):
+    net = fm.MLP(7, [13, 5], 3, activation="tanh", dtype=dtype, seed=1)
+    x = np.random.default_rng(2).standard_normal((33, 7))
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    np.testing.assert_allclose(net.predict(x), numpy_forward(net, x), rtol=tol, atol=tol)
+    np.testing.assert_allclose(net.predict(x[0]), numpy_forward(net, x[:1])[0], rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_gradient_matches_central_differences(activation, loss):
+    rng = np.random.default_rng(3)
+    net = fm.MLP(4, [6, 5], 3, activation=activation, dtype="float64", seed=4)
+    net.parameters[...] += 0.1 * rng.standard_normal(net.n_parameters)  # nonzero biases
+    x = rng.standard_normal((9, 4))
+    y = targets_for(loss, rng, 9, 3)
+    value, grad = net.loss_and_gradient(x, y, loss=loss, l2=0.01)
+    h = 1e-6
+    start = net.parameters.copy()
+
+    def loss_at(i, step):
+        net.parameters[...] = start
+        net.parameters[i] += step
+        return net.loss_and_gradient(x, y, loss=loss, l2=0.01)[0]
+
+    numeric = np.array([(loss_at(i, h) - loss_at(i, -h)) / (2 * h) for i in range(len(grad))])
+    net.parameters[...] = start
+    assert np.isfinite(value)
+    # Central differences err by O(h²·f''') + O(ε·f/h) ≈ 1e-9 here; kinks (ReLU at 0) are
+    # not hit with random continuous inputs.
+    np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-7)
+
+
+def torch_copy(net, torch):
+    modules = []
+    for layer in net.layers:
+        if isinstance(layer, fm.Dense):
+            linear = torch.nn.Linear(layer.in_features, layer.out_features, dtype=torch.float64)
+            modules.append(linear)
+        elif isinstance(layer, fm.ReLU):
+            modules.append(torch.nn.ReLU())
+        elif isinstance(layer, fm.Tanh):
+            modules.append(torch.nn.Tanh())
+    model = torch.nn.Sequential(*modules)
+    model.load_state_dict(
+        {k: torch.from_numpy(v.astype(np.float64)) for k, v in net.state_dict().items()}
+    )
+    return model
+
+
+@pytest.mark.parametrize(
+    "make_ours,make_torch",
+    [
+        (lambda: fm.optim.SGD(lr=0.1), lambda t, p: t.optim.SGD(p, lr=0.1)),
+        (
+            lambda: fm.optim.SGD(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
+            lambda t, p: t.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
+        ),
+        (
+            lambda: fm.optim.Adam(lr=0.01, weight_decay=0.1),
+            lambda t, p: t.optim.Adam(p, lr=0.01, weight_decay=0.1),
+        ),
+        (
+            lambda: fm.optim.AdamW(lr=0.01, weight_decay=0.1),
+            lambda t, p: t.optim.AdamW(p, lr=0.01, weight_decay=0.1),
+        ),
+    ],
+    ids=["sgd", "nesterov", "adam", "adamw"],
+)
+def test_training_steps_match_pytorch(make_ours, make_torch):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    net = fm.MLP(6, [8], 4, dtype="float64", seed=6)
+    model = torch_copy(net, torch)
+    x = rng.standard_normal((20, 6))
+    y = rng.integers(0, 4, 20)
+    loss_value = net.loss_and_gradient(x, y)[0]
+    expected = torch.nn.functional.cross_entropy(model(torch.from_numpy(x)), torch.from_numpy(y))
+    assert loss_value == pytest.approx(expected.item(), rel=1e-12)
+
+    optimizer = make_torch(torch, model.parameters())
+    for _ in range(3):
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(
+            model(torch.from_numpy(x)), torch.from_numpy(y)
+        ).backward()
+        optimizer.step()
+    net.fit(x, y, optimizer=make_ours(), epochs=3)  # full batch: one step per epoch
+    for name, value in model.state_dict().items():
+        np.testing.assert_allclose(net.state_dict()[name], value.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_fit_is_bitwise_reproducible_across_thread_counts():
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((500, 40)).astype(np.float32)
+    y = rng.integers(0, 10, 500)
+    results = []
+    before = fm.get_num_threads()
+    try:
+        for threads in (1, 2):
+            fm.set_num_threads(threads)
+            net = fm.Sequential(
+                fm.Dense(40, 300), fm.ReLU(), fm.Dropout(0.2), fm.Dense(300, 10), seed=0
+            )
+            net.fit(x, y, optimizer=fm.optim.Adam(), epochs=3, batch_size=128, seed=1)
+            results.append(net.parameters.copy())
+    finally:
+        fm.set_num_threads(before)
+    assert np.array_equal(results[0], results[1])
+
+
+def test_fit_in_two_calls_equals_one_call():
+    rng = np.random.default_rng(8)
+    x, y = rng.standard_normal((100, 5)), rng.standard_normal((100, 2))
+    nets = [fm.MLP(5, [7], 2, seed=0) for _ in range(2)]
+    nets[0].fit(x, y, optimizer=fm.optim.SGD(0.01, momentum=0.9), epochs=6, batch_size=16, seed=3)
+    nets[1].fit(x, y, optimizer=fm.optim.SGD(0.01, momentum=0.9), epochs=2, batch_size=16, seed=3)
+    nets[1].fit(x, y, epochs=4, batch_size=16, seed=3)
+    assert np.array_equal(nets[0].parameters, nets[1].parameters)
+
+
+def test_one_three_one_relu_net_fits_a_noisy_1d_function():
+    rng = np.random.default_rng(9)
+    x = np.linspace(-1, 1, 50).reshape(-1, 1)
+    y = np.abs(x) + 0.05 * rng.standard_normal(x.shape)  # noise variance 0.0025
+    losses = []
+    for seed in range(5):  # three ReLUs often start partly dead: take the best restart
+        net = fm.MLP(1, [3], 1, seed=seed, dtype="float64")
+        net.fit(x, y, loss="mse", optimizer=fm.optim.Adam(lr=0.05), epochs=2000)
+        losses.append(net.evaluate(x, y)["loss"])
+    assert min(losses) < 0.004  # near the noise floor; |x| has variance 0.083
+
+
+def test_lbfgs_reaches_a_lower_loss():
+    rng = np.random.default_rng(10)
+    x = rng.standard_normal((64, 3))
+    y = np.sin(x).sum(axis=1, keepdims=True)
+    net = fm.MLP(3, [10], 1, dtype="float64", seed=0, activation="tanh")
+    start = net.evaluate(x, y, loss="mse")["loss"]
+    net.fit(x, y, loss="mse", optimizer="lbfgs", epochs=200)
+    assert net.evaluate(x, y)["loss"] < start / 20
+
+
+def test_early_stopping_and_history():
+    rng = np.random.default_rng(11)
+    x, y = rng.standard_normal((200, 4)), rng.integers(0, 3, 200)
+    net = fm.MLP(4, [16], 3, seed=0)
+    stop = fm.callbacks.EarlyStopping(monitor="val_loss", patience=2)
+    history = net.fit(
+        x,
+        y,
+        epochs=500,
+        validation_data=(x[:50], y[:50]),
+        callbacks=[stop],
+        optimizer=fm.optim.SGD(lr=5.0),
+    )
+    assert history.stop_reason == "early_stopping" and history.epochs < 500
+    assert len(history.val_loss) == len(history.loss) == history.epochs
+    assert net.evaluate(x[:50], y[:50])["loss"] == pytest.approx(min(history.val_loss))
+
+
+def test_divergence_raises_and_keeps_the_last_good_weights():
+    x = np.array([[1.0], [2.0]])
+    y = np.array([[1e30], [-1e30]])
+    net = fm.MLP(1, [2], 1, seed=0, dtype="float32")
+    with pytest.raises(FloatingPointError, match="NaN or infinite in epoch 2"):
+        net.fit(x, y, optimizer=fm.optim.SGD(lr=1.0), epochs=5)
+    # Epoch 1 gave huge but finite weights; epoch 2 was undone.
+    one_epoch = fm.MLP(1, [2], 1, seed=0, dtype="float32")
+    one_epoch.fit(x, y, optimizer=fm.optim.SGD(lr=1.0), epochs=1)
+    assert np.all(np.isfinite(net.parameters))
+    assert np.array_equal(net.parameters, one_epoch.parameters)
+    with pytest.warns(RuntimeWarning, match="NaN or infinite"):
+        history = net.fit(x, y, epochs=5, on_divergence="warn")
+    assert history.stop_reason == "diverged"
+
+
+def test_save_load_and_pickle_round_trip(tmp_path):
+    net = fm.Sequential(
+        fm.Dense(4, 8),
+        fm.LeakyReLU(0.2),
+        fm.Dropout(0.1),
+        fm.Dense(8, 2),
+        fm.GELU("tanh"),
+        seed=0,
+        dtype="float64",
+    )
+    x = np.random.default_rng(12).standard_normal((10, 4))
+    path = tmp_path / "m.safetensors"
+    fm.save(net, path)
+    for copy in (fm.load(path), pickle.loads(pickle.dumps(net))):
+        assert repr(copy) == repr(net)
+        assert np.array_equal(copy.predict(x), net.predict(x))
+
+
+def test_load_rejects_bad_files(tmp_path):
+    path = tmp_path / "bad.safetensors"
+    path.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json}      ")
+    with pytest.raises(ValueError, match="not a readable safetensors file"):
+        fm.load(path)
+    net = fm.MLP(3, [4], 2, seed=0)
+    fm.save(net, path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError):
+        fm.load(path)
+
+
+def test_weight_views_write_through():
+    net = fm.MLP(2, [3], 1, seed=0)
+    net.layers[0].weight = np.ones((3, 2))
+    net.layers[0].bias[...] = 0
+    net.layers[2].weight[...] = 1
+    net.layers[2].bias[...] = 0.5
+    assert net.predict(np.array([1.0, 2.0]))[0] == pytest.approx(9.5)
+    with pytest.raises(ValueError, match=r"weight must have shape \(3, 2\)"):
+        net.layers[0].weight = np.ones((2, 3))
+
+
+@pytest.mark.parametrize(
+    "x,y,kwargs,error,match",
+    [
+        (np.ones((5, 3)), np.zeros(5, int), {}, ValueError, "expects 4 features, got shape"),
+        (np.ones((5, 4)), np.zeros(4, int), {}, ValueError, "y must have 5 rows"),
+        (
+            np.ones((5, 4)),
+            np.full(5, 7),
+            {},
+            ValueError,
+            r"label 7 is not a class index",
+        ),
+        (np.ones((5, 4)), np.full(5, -1), {}, ValueError, "label -1"),
+        (np.full((5, 4), np.nan), np.zeros(5, int), {}, ValueError, "X contains NaN"),
+        (np.ones((0, 4)), np.zeros(0, int), {}, ValueError, "X has no rows"),
+        (np.ones((5, 4), complex), np.zeros(5, int), {}, TypeError, "X must hold real numbers"),
+        (
+            np.ones((5, 4)),
+            np.zeros(5),
+            {"loss": "cross_entropy"},
+            TypeError,
+            "integer class labels",
+        ),
+        (np.ones((5, 4)), np.zeros((5, 3)), {"loss": "mse"}, ValueError, r"shape \(5, 2\)"),
+        (np.ones((5, 4)), np.zeros(5, int), {"loss": "hinge"}, ValueError, "unknown loss"),
+        (np.ones((5, 4)), np.zeros(5, int), {"epochs": -1}, ValueError, "epochs must be an int"),
+        (np.ones((5, 4)), np.zeros(5, int), {"batch_size": 0}, ValueError, "batch_size"),
+        (np.ones((5, 4)), np.zeros(5, int), {"sample_weight": -np.ones(5)}, ValueError, ">= 0"),
+        (
+            np.ones((5, 4)),
+            np.zeros(5, int),
+            {"optimizer": "rmsprop"},
+            ValueError,
+            "unknown optimizer",
+        ),
+    ],
+)
+def test_bad_input_is_refused_and_the_network_unchanged(x, y, kwargs, error, match):
+    net = fm.MLP(4, [3], 2, seed=0)
+    before = net.parameters.copy()
+    with pytest.raises(error, match=match):
+        net.fit(x, y, **kwargs)
+    assert np.array_equal(net.parameters, before)
+
+
+def test_bad_architectures():
+    with pytest.raises(ValueError, match="takes 5 inputs but the layer before gives 4"):
+        fm.Sequential(fm.Dense(3, 4), fm.Dense(5, 2))
+    with pytest.raises(ValueError, match="must follow a Dense layer"):
+        fm.Sequential(fm.ReLU(), fm.Dense(5, 2))
+    with pytest.raises(ValueError, match="unknown activation"):
+        fm.MLP(3, [4], 2, activation="swishy")
+    with pytest.raises(ValueError, match="positive int"):
+        fm.Dense(0, 3)
+    with pytest.raises(ValueError, match=r"dropout probability must be in \[0, 1\)"):
+        fm.Dropout(1.0)
