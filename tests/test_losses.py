@@ -1,6 +1,9 @@
-"""Losses and the bias gradient against float64 references, finite differences, PyTorch."""
+"""Losses and the bias gradient against float64 references, central differences and
+PyTorch; stability for huge logits; bad input gets a clear TypeError/ValueError."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pytest
@@ -8,124 +11,330 @@ import pytest
 import fastmlp as fm
 
 DTYPES = (np.float32, np.float64)
+DTYPE_IDS = ("f32", "f64")
+EPS64 = np.finfo(np.float64).eps
 
 
-def tol(dtype):
-    # Sums accumulate in float64 inside the kernels; the error is the float32 rounding of
-    # each term: a few ulps of the working precision.
-    return {"rtol": 1e-5, "atol": 1e-6} if dtype == np.float32 else {"rtol": 1e-12, "atol": 1e-14}
-
-
-def softmax_ce_reference(z, labels, reduction):
-    z = z.astype(np.float64)
-    shifted = z - z.max(axis=1, keepdims=True)
-    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    rows = np.arange(len(labels))
-    scale = 1 / len(labels) if reduction == "mean" else 1.0
-    grad = np.exp(log_p)
-    grad[rows, labels] -= 1
-    return -log_p[rows, labels].sum() * scale, grad * scale
-
-
-@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
-@pytest.mark.parametrize("reduction", ["mean", "sum"])
-@pytest.mark.parametrize("shape", [(1,), (7,), (1, 1), (5, 3), (4000, 10)])
-def test_least_squares(shape, reduction, dtype):
-    rng = np.random.default_rng(shape)
-    pred, target = (
-        rng.standard_normal(shape).astype(dtype),
-        rng.standard_normal(shape).astype(dtype),
-    )
-    loss, grad = fm.ops.least_squares(pred, target, reduction)
-    diff = pred.astype(np.float64) - target
+def least_squares_reference(pred, target, reduction):
+    diff = pred.astype(np.float64) - target.astype(np.float64)
     scale = 1 / diff.size if reduction == "mean" else 1.0
-    assert grad.shape == shape and grad.dtype == dtype
-    assert loss == pytest.approx((diff**2).sum() * scale, rel=tol(dtype)["rtol"])
-    np.testing.assert_allclose(grad, 2 * diff * scale, **tol(dtype))
+    return float(np.sum(diff * diff)) * scale, 2 * diff * scale
 
 
-@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+def softmax_ce_reference(logits, labels, reduction):
+    z = logits.astype(np.float64)
+    shifted = z - z.max(axis=1, keepdims=True)
+    log_softmax = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    rows = np.arange(z.shape[0])
+    scale = 1 / z.shape[0] if reduction == "mean" else 1.0
+    grad = np.exp(log_softmax)
+    grad[rows, labels] -= 1
+    return float(-log_softmax[rows, labels].sum()) * scale, grad * scale
+
+
+# ---------------------------------------------------------------------------------------
+# least_squares
+# ---------------------------------------------------------------------------------------
+LS_SHAPES = [(1,), (7,), (1, 1), (5, 3), (3, 17), (4000, 10)]
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
-@pytest.mark.parametrize("shape", [(1, 1), (5, 3), (4000, 10), (3, 1000)])
-def test_softmax_cross_entropy(shape, reduction, dtype):
-    rng = np.random.default_rng(shape)
+@pytest.mark.parametrize("shape", LS_SHAPES, ids=str)
+def test_least_squares_matches_float64_reference(shape, reduction, dtype):
+    rng = np.random.default_rng([*shape, DTYPES.index(dtype)])
+    pred = rng.standard_normal(shape).astype(dtype)
+    target = rng.standard_normal(shape).astype(dtype)
+    loss, grad = fm.ops.least_squares(pred, target, reduction)
+    expected_loss, expected_grad = least_squares_reference(pred, target, reduction)
+    assert isinstance(loss, float)
+    assert grad.shape == shape and grad.dtype == dtype
+    # Each difference is rounded once in the working precision (u = eps/2), squared in
+    # float64 (relative error ≤ 2u per term), and the n terms are summed in float64 in
+    # order (≤ n·eps64 relative, Higham §4.2). The gradient T(2·scale)·diff: ≤ 1.5 eps.
+    eps = np.finfo(dtype).eps
+    assert abs(loss - expected_loss) <= (2 * eps + pred.size * EPS64) * expected_loss
+    assert np.all(np.abs(grad - expected_grad) <= 2 * eps * np.abs(expected_grad))
+
+
+def test_least_squares_mean_is_sum_over_number_of_elements():
+    rng = np.random.default_rng(0)
+    pred, target = rng.standard_normal((6, 4)), rng.standard_normal((6, 4))
+    mean, dmean = fm.ops.least_squares(pred, target)  # "mean" is the default
+    total, dtotal = fm.ops.least_squares(pred, target, "sum")
+    assert mean == pytest.approx(total / 24, rel=4 * EPS64)
+    np.testing.assert_allclose(dmean, dtotal / 24, rtol=4 * EPS64)
+    assert total == pytest.approx(np.sum((pred - target) ** 2), rel=32 * EPS64)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("shape", [(1,), (7,), (1, 1), (5, 3)], ids=str)
+def test_least_squares_gradient_matches_central_differences(shape, reduction):
+    rng = np.random.default_rng(len(shape) * 10 + shape[0])
+    pred, target = rng.standard_normal(shape), rng.standard_normal(shape)
+    _, grad = fm.ops.least_squares(pred, target, reduction)
+    h = 1e-6
+    numeric = np.zeros(shape)
+    for index in np.ndindex(shape):
+        step = np.zeros(shape)
+        step[index] = h
+        up = fm.ops.least_squares(pred + step, target, reduction)[0]
+        down = fm.ops.least_squares(pred - step, target, reduction)[0]
+        numeric[index] = (up - down) / (2 * h)
+    # The loss is quadratic: the central difference is exact up to rounding, eps·loss/h.
+    np.testing.assert_allclose(grad, numeric, rtol=1e-7, atol=1e-8)
+
+
+def test_least_squares_promotes_inputs():
+    loss, grad = fm.ops.least_squares(np.array([1.0, 2.0], np.float32), np.array([0, 0]))
+    assert grad.dtype == np.float64 and loss == 2.5
+    loss, grad = fm.ops.least_squares([[1, 2], [3, 4]], [[1, 1], [1, 1]], "sum")
+    assert grad.dtype == np.float64 and loss == 14.0
+    np.testing.assert_array_equal(grad, [[0, 2], [4, 6]])
+    _, grad = fm.ops.least_squares(np.ones(3, np.float32), np.zeros(3, np.int8))
+    assert grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("shape", [(0,), (0, 3), (3, 0)], ids=str)
+def test_least_squares_sum_over_no_elements_is_zero(shape):
+    loss, grad = fm.ops.least_squares(np.zeros(shape), np.zeros(shape), "sum")
+    assert loss == 0.0 and grad.shape == shape
+
+
+@pytest.mark.parametrize("shape", [(0,), (0, 3), (3, 0)], ids=str)
+def test_least_squares_mean_over_no_elements_is_an_error(shape):
+    with pytest.raises(ValueError, match="least_squares: the mean over 0 elements is undefined"):
+        fm.ops.least_squares(np.zeros(shape), np.zeros(shape))
+
+
+def test_least_squares_bad_input():
+    with pytest.raises(ValueError, match=r"target must have the shape of pred \(3,\), got \(4,\)"):
+        fm.ops.least_squares(np.zeros(3), np.zeros(4))
+    with pytest.raises(
+        ValueError, match=r"target must have the shape of pred \(3, 1\), got \(3,\)"
+    ):
+        fm.ops.least_squares(np.zeros((3, 1)), np.zeros(3))
+    with pytest.raises(ValueError, match=r"least_squares: pred must be 1-D or 2-D, got shape"):
+        fm.ops.least_squares(np.zeros((2, 3, 4)), np.zeros((2, 3, 4)))
+    for reduction in ("none", "Mean", "avg"):
+        with pytest.raises(
+            ValueError, match=f"reduction must be 'mean' or 'sum', got '{reduction}'"
+        ):
+            fm.ops.least_squares(np.zeros(3), np.zeros(3), reduction)
+    with pytest.raises(TypeError, match="least_squares: target must hold real numbers"):
+        fm.ops.least_squares(np.zeros(3), np.zeros(3, complex))
+
+
+@pytest.mark.parametrize("value", [3.0, np.float64(3.0), np.array(3.0)], ids=repr)
+def test_least_squares_rejects_scalars(value):
+    with pytest.raises(ValueError, match="least_squares: pred must be 1-D or 2-D, got shape"):
+        fm.ops.least_squares(value, value)
+
+
+# ---------------------------------------------------------------------------------------
+# softmax_cross_entropy
+# ---------------------------------------------------------------------------------------
+CE_SHAPES = [(1, 1), (1, 5), (5, 3), (7, 17), (4000, 10), (3, 1000)]
+
+
+def assert_ce_close(loss, grad, expected_loss, expected_grad, logits, reduction, factor=1):
+    # The kernel shifts by the row max and exponentiates in the working precision: an
+    # error of u·|z − max| in the exponent's argument is a relative error of the same
+    # size in p = e^{−d}/S, at most u·max(d·e^{−d}) ≤ u/e absolute, so every gradient entry
+    # is within a few eps·scale. The loss adds the float64 log-sum-exp, whose rounding is
+    # relative to |max z| + |z_label|: per row ≤ 8·eps·(1 + max |z|)·scale.
+    m = logits.shape[0]
+    eps = np.finfo(logits.dtype).eps
+    scale = 1 / m if reduction == "mean" else 1.0
+    z = np.abs(logits.astype(np.float64))
+    loss_bound = factor * 8 * eps * scale * np.sum(1 + z.max(axis=1))
+    assert abs(loss - expected_loss) <= loss_bound
+    assert np.all(np.abs(grad - expected_grad) <= factor * 8 * eps * scale)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("shape", CE_SHAPES, ids=str)
+def test_softmax_cross_entropy_matches_float64_reference(shape, reduction, dtype):
+    rng = np.random.default_rng([*shape, DTYPES.index(dtype)])
     logits = (rng.standard_normal(shape) * 5).astype(dtype)
     labels = rng.integers(0, shape[1], shape[0])
     loss, grad = fm.ops.softmax_cross_entropy(logits, labels, reduction)
+    assert isinstance(loss, float)
+    assert grad.shape == shape and grad.dtype == dtype
     expected_loss, expected_grad = softmax_ce_reference(logits, labels, reduction)
-    assert loss == pytest.approx(expected_loss, rel=tol(dtype)["rtol"])
-    np.testing.assert_allclose(grad, expected_grad, **tol(dtype))
+    assert_ce_close(loss, grad, expected_loss, expected_grad, logits, reduction)
+    # softmax − one-hot: every row of the gradient sums to 0
+    scale = 1 / shape[0] if reduction == "mean" else 1.0
+    row_sums = grad.astype(np.float64).sum(axis=1)
+    assert np.all(np.abs(row_sums) <= 4 * np.finfo(dtype).eps * scale * shape[1])
 
 
-def test_softmax_cross_entropy_gradient_matches_central_differences():
-    rng = np.random.default_rng(1)
-    logits, labels = rng.standard_normal((4, 5)), rng.integers(0, 5, 4)
-    _, grad = fm.ops.softmax_cross_entropy(logits, labels)
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("shape", [(1, 1), (1, 4), (5, 3), (4, 7)], ids=str)
+def test_softmax_cross_entropy_gradient_matches_central_differences(shape, reduction):
+    rng = np.random.default_rng(shape[0] * 100 + shape[1])
+    logits, labels = rng.standard_normal(shape) * 2, rng.integers(0, shape[1], shape[0])
+    _, grad = fm.ops.softmax_cross_entropy(logits, labels, reduction)
     h = 1e-6
-    numeric = np.zeros_like(logits)
-    for index in np.ndindex(logits.shape):
-        step = np.zeros_like(logits)
+    numeric = np.zeros(shape)
+    for index in np.ndindex(shape):
+        step = np.zeros(shape)
         step[index] = h
-        numeric[index] = (
-            fm.ops.softmax_cross_entropy(logits + step, labels)[0]
-            - fm.ops.softmax_cross_entropy(logits - step, labels)[0]
-        ) / (2 * h)
-    np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-9)
+        up = fm.ops.softmax_cross_entropy(logits + step, labels, reduction)[0]
+        down = fm.ops.softmax_cross_entropy(logits - step, labels, reduction)[0]
+        numeric[index] = (up - down) / (2 * h)
+    # truncation h²/6·|f'''| ≲ 1e-13, rounding eps·|loss|/h ≲ 1e-9
+    np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-8)
 
 
-@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
-def test_softmax_cross_entropy_is_stable_for_huge_logits(dtype):
-    logits = np.array([[1e4, -1e4, 0.0], [-1e4, -1e4, -1e4]], dtype)
-    loss, grad = fm.ops.softmax_cross_entropy(logits, np.array([1, 2]), "sum")
-    assert loss == pytest.approx(2e4 + np.log(3), rel=1e-6)
-    assert np.all(np.isfinite(grad))
-    np.testing.assert_allclose(grad.sum(axis=1), 0, atol=1e-6)
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_softmax_cross_entropy_is_stable_for_huge_logits(reduction, dtype):
+    logits = np.array(
+        [
+            [1e4, -1e4, 0.0],  # label −1e4: loss 2e4
+            [-1e4, -1e4, -1e4],  # uniform: log 3
+            [1e4, 1e4 - 1, 1e4 - 2],  # log(1 + e⁻¹ + e⁻²)
+            [-1e4, 1e4, 1e4],  # log 2
+        ],
+        dtype,
+    )
+    labels = np.array([1, 2, 0, 2])
+    loss, grad = fm.ops.softmax_cross_entropy(logits, labels, reduction)
+    assert math.isfinite(loss) and np.all(np.isfinite(grad))
+    scale = 0.25 if reduction == "mean" else 1.0
+    exact = 2e4 + math.log(3) + math.log1p(math.exp(-1) + math.exp(-2)) + math.log(2)
+    assert loss == pytest.approx(exact * scale, rel=1e-12)
+    expected_loss, expected_grad = softmax_ce_reference(logits, labels, reduction)
+    assert_ce_close(loss, grad, expected_loss, expected_grad, logits, reduction)
+    np.testing.assert_allclose(grad.sum(axis=1), 0, atol=4 * np.finfo(dtype).eps)
+    third = 1 / 3
+    np.testing.assert_allclose(grad[0], np.array([1, -1, 0]) * scale, atol=1e-7)
+    np.testing.assert_allclose(grad[1], np.array([third, third, third - 1]) * scale, rtol=1e-6)
+    np.testing.assert_allclose(grad[3], np.array([0, 0.5, -0.5]) * scale, atol=1e-7)
 
 
-@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
-def test_softmax_cross_entropy_matches_pytorch(dtype):
-    torch = pytest.importorskip("torch")
-    rng = np.random.default_rng(2)
-    logits = rng.standard_normal((64, 10)).astype(dtype)
-    labels = rng.integers(0, 10, 64)
+@pytest.fixture(scope="module")
+def torch():
+    return pytest.importorskip("torch")
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("shape", [(1, 1), (64, 10), (300, 33)], ids=str)
+def test_softmax_cross_entropy_matches_pytorch(torch, shape, reduction, dtype):
+    rng = np.random.default_rng(shape)
+    logits = (rng.standard_normal(shape) * 4).astype(dtype)
+    logits[0, 0] = 50  # a confident row
+    labels = rng.integers(0, shape[1], shape[0])
     t = torch.from_numpy(logits.copy()).requires_grad_()
-    expected = torch.nn.functional.cross_entropy(t, torch.from_numpy(labels))
+    expected = torch.nn.functional.cross_entropy(t, torch.from_numpy(labels), reduction=reduction)
     expected.backward()
-    loss, grad = fm.ops.softmax_cross_entropy(logits, labels)
-    assert loss == pytest.approx(expected.item(), rel=tol(dtype)["rtol"])
-    np.testing.assert_allclose(grad, t.grad.numpy(), **tol(dtype))
+    loss, grad = fm.ops.softmax_cross_entropy(logits, labels, reduction)
+    # torch computes the loss in the working precision; both are within the bound of
+    # assert_ce_close of the exact value, so within twice it of each other.
+    assert_ce_close(loss, grad, expected.item(), t.grad.numpy(), logits, reduction, factor=2)
+
+
+def test_softmax_cross_entropy_label_types():
+    logits = np.random.default_rng(5).standard_normal((3, 4))
+    expected = fm.ops.softmax_cross_entropy(logits, np.array([0, 3, 1]))
+    for labels in ([0, 3, 1], np.array([0, 3, 1], np.int8), np.array([0, 3, 1], np.uint64)):
+        loss, grad = fm.ops.softmax_cross_entropy(logits, labels)
+        assert loss == expected[0]
+        np.testing.assert_array_equal(grad, expected[1])
+    strided = np.array([0, 9, 3, 9, 1])[::2]  # a non-contiguous view
+    assert fm.ops.softmax_cross_entropy(logits, strided)[0] == expected[0]
+
+
+def test_softmax_cross_entropy_promotes_integer_logits():
+    loss, grad = fm.ops.softmax_cross_entropy(np.array([[0, 0]]), np.array([1]))
+    assert grad.dtype == np.float64 and loss == pytest.approx(math.log(2), rel=4 * EPS64)
 
 
 @pytest.mark.parametrize(
-    "labels,error,match",
+    "labels,match",
     [
-        (np.array([0, 3]), ValueError, r"labels\[1\] = 3 is not a class index in \[0, 3\)"),
-        (np.array([-1, 0]), ValueError, r"labels\[0\] = -1"),
-        (np.array([0.0, 1.0]), TypeError, "labels must be integers"),
-        (np.array([0, 1, 2]), ValueError, r"labels must have shape \(2,\)"),
+        ([0, -1, 1], r"labels\[1\] = -1 is not a class index in \[0, 4\)"),
+        ([0, 1, 4], r"labels\[2\] = 4 is not a class index in \[0, 4\)"),
+        ([5, 1, 2], r"labels\[0\] = 5 is not a class index in \[0, 4\)"),
+        ([0, 2**40, 1], r"labels\[1\] = 1099511627776 is not a class index"),
+        (np.array([0, 1, 2**63], np.uint64), r"labels\[2\] = -?\d+ is not a class index"),
     ],
+    ids=["negative", "n_classes", "first", "huge", "uint64-wraps"],
 )
-def test_softmax_cross_entropy_rejects_bad_labels(labels, error, match):
-    with pytest.raises(error, match=match):
+def test_softmax_cross_entropy_rejects_labels_out_of_range(labels, match):
+    logits = np.zeros((3, 4))
+    with pytest.raises(ValueError, match=match):
+        fm.ops.softmax_cross_entropy(logits, np.asarray(labels))
+    with pytest.raises(ValueError, match=match):
+        fm.ops.softmax_cross_entropy(logits.astype(np.float32), np.asarray(labels), "sum")
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [np.array([0.0, 1.0]), np.array([True, False]), np.array(["0", "1"]), [0.5, 1.0]],
+    ids=["float", "bool", "str", "list-of-float"],
+)
+def test_softmax_cross_entropy_non_integer_labels_are_a_type_error(labels):
+    with pytest.raises(TypeError, match="softmax_cross_entropy: labels must be integers"):
         fm.ops.softmax_cross_entropy(np.zeros((2, 3)), labels)
 
 
-def test_loss_arguments_are_checked():
-    with pytest.raises(ValueError, match="mean over 0 elements"):
+@pytest.mark.parametrize(
+    "labels,got",
+    [([0, 1, 2], r"\(3,\)"), ([0], r"\(1,\)"), ([[0, 1]], r"\(1, 2\)"), (0, r"\(\)")],
+    ids=["long", "short", "2-D", "scalar"],
+)
+def test_softmax_cross_entropy_label_length_must_match(labels, got):
+    with pytest.raises(ValueError, match=r"labels must have shape \(2,\) .*got " + got):
+        fm.ops.softmax_cross_entropy(np.zeros((2, 3)), labels)
+
+
+def test_softmax_cross_entropy_over_no_samples():
+    with pytest.raises(ValueError, match="the mean over 0 elements is undefined"):
         fm.ops.softmax_cross_entropy(np.zeros((0, 3)), np.zeros(0, np.int64))
-    assert fm.ops.softmax_cross_entropy(np.zeros((0, 3)), np.zeros(0, np.int64), "sum")[0] == 0
-    with pytest.raises(ValueError, match="reduction must be 'mean' or 'sum'"):
-        fm.ops.least_squares(np.zeros(3), np.zeros(3), "max")
-    with pytest.raises(ValueError, match=r"target must have the shape of pred \(3,\)"):
-        fm.ops.least_squares(np.zeros(3), np.zeros(4))
+    loss, grad = fm.ops.softmax_cross_entropy(np.zeros((0, 3)), np.zeros(0, np.int64), "sum")
+    assert loss == 0.0 and grad.shape == (0, 3)
 
 
-@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
-@pytest.mark.parametrize("shape", [(0, 5), (1, 7), (33, 17), (4000, 298)])
+def test_softmax_cross_entropy_bad_input():
+    labels = np.array([0, 1])
+    for reduction in ("none", "SUM", ""):
+        with pytest.raises(
+            ValueError, match=f"reduction must be 'mean' or 'sum', got '{reduction}'"
+        ):
+            fm.ops.softmax_cross_entropy(np.zeros((2, 3)), labels, reduction)
+    with pytest.raises(ValueError, match=r"softmax_cross_entropy: logits must be 2-D, got shape"):
+        fm.ops.softmax_cross_entropy(np.zeros(3), np.array([0]))
+    with pytest.raises(ValueError, match="logits must have at least one class column"):
+        fm.ops.softmax_cross_entropy(np.zeros((2, 0)), labels)
+    with pytest.raises(TypeError, match="softmax_cross_entropy: logits must hold real numbers"):
+        fm.ops.softmax_cross_entropy(np.zeros((2, 3), complex), labels)
+
+
+# ---------------------------------------------------------------------------------------
+# bias_gradient
+# ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+@pytest.mark.parametrize("shape", [(0, 5), (0, 0), (1, 1), (1, 7), (3, 1), (33, 17), (4000, 31)])
 def test_bias_gradient_is_column_sums(shape, dtype):
     dy = np.random.default_rng(shape).standard_normal(shape).astype(dtype)
     db = fm.ops.bias_gradient(dy)
     assert db.shape == (shape[1],) and db.dtype == dtype
-    # Summing m terms in order: error ≤ m·u·Σ|terms| (Higham §3.1).
-    bound = shape[0] * np.finfo(dtype).eps * np.abs(dy.astype(np.float64)).sum(axis=0)
-    assert np.all(np.abs(db - dy.astype(np.float64).sum(axis=0)) <= bound)
+    expected = dy.astype(np.float64).sum(axis=0)
+    # m terms summed in order in the working precision: ≤ (m − 1)·u·Σ|terms| (Higham §4.2)
+    bound = shape[0] * np.finfo(dtype).eps / 2 * np.abs(dy.astype(np.float64)).sum(axis=0)
+    assert np.all(np.abs(db - expected) <= bound)
+    if shape[0] <= 1:  # zeros for no rows, the row itself for one
+        np.testing.assert_array_equal(db, dy.sum(axis=0))
+
+
+def test_bias_gradient_bad_input_and_promotion():
+    assert fm.ops.bias_gradient(np.ones((2, 3), np.int64)).dtype == np.float64
+    np.testing.assert_array_equal(fm.ops.bias_gradient([[1, 2], [3, 4]]), [4, 6])
+    with pytest.raises(ValueError, match=r"bias_gradient: dy must be 2-D, got shape \(5,\)"):
+        fm.ops.bias_gradient(np.ones(5))
+    with pytest.raises(ValueError, match=r"bias_gradient: dy must be 2-D, got shape \(2, 3, 4\)"):
+        fm.ops.bias_gradient(np.ones((2, 3, 4)))

@@ -21,7 +21,8 @@ struct IdentityAct {
 
 struct ReluAct {
   template <class T> static T value(T x, T) { return x < T(0) ? T(0) : x; }
-  template <class T> static T derivative(T x, T) { return x > T(0) ? T(1) : T(0); }
+  // x ≤ 0 → 0 else 1, so NaN passes dy through, as torch's threshold_backward
+  template <class T> static T derivative(T x, T) { return x <= T(0) ? T(0) : T(1); }
 };
 
 struct LeakyReluAct {  // param: the slope for x < 0
@@ -55,7 +56,7 @@ struct TanhAct {
 struct EluAct {  // param: alpha, the limit for x → −∞ is −alpha
   template <class T> static T value(T x, T alpha) { return x > T(0) ? x : alpha * std::expm1(x); }
   template <class T> static T derivative(T x, T alpha) {
-    return x > T(0) ? T(1) : alpha * std::exp(x);
+    return x <= T(0) ? alpha * std::exp(x) : T(1);  // NaN → 1, as torch
   }
 };
 

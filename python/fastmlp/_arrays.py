@@ -42,7 +42,7 @@ def as_float_arrays(func: str, names: tuple[str, ...], values: tuple[Any, ...]) 
     dtype = np.result_type(*arrays, np.float32)
     if dtype not in _NATIVE:
         dtype = np.dtype(np.float64)  # long double: the widest type the kernels have
-    return [np.ascontiguousarray(a, dtype=dtype) for a in arrays]
+    return [np.asarray(a, dtype=dtype, order="C") for a in arrays]  # keeps 0-D as 0-D
 
 
 def check_ndim(func: str, name: str, array: np.ndarray, ndims: tuple[int, ...]) -> None:

@@ -103,13 +103,15 @@ def _activation_pair(
 ) -> tuple[Callable[..., np.ndarray], Callable[..., np.ndarray]]:
     kind, param_name, default = _ACTIVATION_SPECS[name]
 
-    def forward(x: Any, *args: Any, out: np.ndarray | None = None) -> np.ndarray:
-        param = _param(name, args, param_name, default)
+    def forward(x: Any, *args: Any, out: np.ndarray | None = None, **kwargs: Any) -> np.ndarray:
+        param = _param(name, args, kwargs, param_name, default)
         (x,) = as_float_arrays(name, ("x",), (x,))
         return _core.activation_forward(kind, x, param, out)
 
-    def backward(x: Any, dy: Any, *args: Any, out: np.ndarray | None = None) -> np.ndarray:
-        param = _param(name + "_backward", args, param_name, default)
+    def backward(
+        x: Any, dy: Any, *args: Any, out: np.ndarray | None = None, **kwargs: Any
+    ) -> np.ndarray:
+        param = _param(name + "_backward", args, kwargs, param_name, default)
         x, dy = as_float_arrays(name + "_backward", ("x", "dy"), (x, dy))
         if x.shape != dy.shape:
             raise ValueError(
@@ -127,12 +129,23 @@ def _activation_pair(
     return forward, backward
 
 
-def _param(func: str, args: tuple[Any, ...], param_name: str | None, default: float) -> float:
-    if not args:
+def _param(
+    func: str,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    param_name: str | None,
+    default: float,
+) -> float:
+    """The activation's parameter, given by position or by its name (negative_slope, alpha)."""
+    unknown = set(kwargs) - {param_name}
+    if unknown:
+        raise TypeError(f"{func}: unexpected keyword argument {sorted(unknown)[0]!r}")
+    values = [*args, *kwargs.values()]
+    if not values:
         return default
-    if param_name is None or len(args) > 1:
+    if param_name is None or len(values) > 1:
         raise TypeError(f"{func}: too many arguments")
-    return _finite_float(func, param_name, args[0])
+    return _finite_float(func, param_name, values[0])
 
 
 relu, relu_backward = _activation_pair("relu")
@@ -172,9 +185,8 @@ def least_squares(pred: Any, target: Any, reduction: str = "mean") -> tuple[floa
         )
     check_ndim("least_squares", "pred", pred, (1, 2))
     scale = _scale("least_squares", reduction, pred.size)
-    loss, dpred = _core.least_squares(
-        pred.reshape(pred.shape[0], -1), target.reshape(pred.shape[0], -1), scale
-    )
+    columns = (-1, 1) if pred.ndim == 1 else pred.shape  # 2-D for the core, empty included
+    loss, dpred = _core.least_squares(pred.reshape(columns), target.reshape(columns), scale)
     return loss, dpred.reshape(pred.shape)
 
 
