@@ -15,6 +15,15 @@ bool has_own_output(const DenseLayer& layer) {
   return layer.activation != Activation::identity || layer.dropout > 0;
 }
 
+// ReLU and leaky ReLU with a positive slope keep the sign: f'(z) = f'(f(z)), NaN included.
+// For them the forward GEMM applies the activation in its write-back, no pre-activation is
+// stored, and the backward pass takes the derivative at the output.
+bool fuses_activation(const DenseLayer& layer) {
+  return layer.dropout == 0 &&
+         (layer.activation == Activation::relu ||
+          (layer.activation == Activation::leaky_relu && layer.activation_param > 0));
+}
+
 // out (n, layer.out) = act(x·Wᵀ + b) with bias and activation fused in the GEMM write-back;
 // the identity activation when `with_activation` is false.
 template <class T>
@@ -123,7 +132,7 @@ void Network<T>::reserve(index_t n) {
   if (n <= capacity_) return;
   for (std::size_t l = 0; l < layers_.size(); ++l) {
     const DenseLayer& layer = layers_[l];
-    pre_activation_[l] = AlignedBuffer<T>(n * layer.out);
+    if (!fuses_activation(layer)) pre_activation_[l] = AlignedBuffer<T>(n * layer.out);
     if (has_own_output(layer)) output_[l] = AlignedBuffer<T>(n * layer.out);
     if (layer.dropout > 0) dropout_scale_[l] = AlignedBuffer<T>(n * layer.out);
   }
@@ -140,9 +149,15 @@ void Network<T>::forward_for_training(const T* x, index_t n, uint64_t dropout_se
   const T* input = x;
   for (std::size_t l = 0; l < layers_.size(); ++l) {
     const DenseLayer& layer = layers_[l];
+    const T* weight = parameters_.data() + weight_offset(l);
+    const T* bias = parameters_.data() + bias_offset(l);
+    if (fuses_activation(layer)) {
+      dense_forward(layer, weight, bias, input, n, output_[l].data(), true);
+      input = output_[l].data();
+      continue;
+    }
     T* z = pre_activation_[l].data();
-    dense_forward(layer, parameters_.data() + weight_offset(l), parameters_.data() + bias_offset(l),
-                  input, n, z, false);
+    dense_forward(layer, weight, bias, input, n, z, false);
     const index_t size = n * layer.out;
     if (has_own_output(layer)) {
       T* h = output_[l].data();
@@ -165,6 +180,11 @@ void Network<T>::forward_for_training(const T* x, index_t n, uint64_t dropout_se
       input = z;
     }
   }
+}
+
+template <class T>
+const T* Network<T>::derivative_input(std::size_t l) const {
+  return fuses_activation(layers_[l]) ? output_[l].data() : pre_activation_[l].data();
 }
 
 template <class T>
@@ -212,7 +232,7 @@ void Network<T>::backward(const T* x, index_t n) {
     }
     if (below.activation != Activation::identity) {
       k.activation_backward(below.activation, T(below.activation_param), size,
-                            pre_activation_[l - 1].data(), d, d);
+                            derivative_input(l - 1), d, d);
     }
     std::swap(delta_, delta_next_);
   }
@@ -255,7 +275,7 @@ double Network<T>::loss_and_gradient(const T* x, index_t n, const Targets<T>& ta
   }
   if (top.activation != Activation::identity) {
     k.activation_backward(top.activation, T(top.activation_param), n * width,
-                          pre_activation_[last].data(), delta_.data(), delta_.data());
+                          derivative_input(last), delta_.data(), delta_.data());
   }
   backward(x, n);
   if (loss.l2 > 0) {

@@ -68,6 +68,9 @@ class Network {
  private:
   void forward_for_training(const T* x, index_t n, uint64_t dropout_seed);
   void backward(const T* x, index_t n);
+  // Where layer l's activation derivative is evaluated: its pre-activation, or its output
+  // when the activation is fused into the forward GEMM (see network.cpp).
+  const T* derivative_input(std::size_t l) const;
   void reserve(index_t n);
 
   std::vector<DenseLayer> layers_;
@@ -75,7 +78,8 @@ class Network {
   AlignedBuffer<T> parameters_, gradients_;
 
   // Training workspace for `capacity_` rows, grown on demand: per layer the pre-activation
-  // z = x·Wᵀ + b, the output h (dropout applied), the dropout multipliers (0 or 1/(1−p)),
+  // z = x·Wᵀ + b (unless the activation is fused), the output h (activation and dropout
+  // applied; z itself for a bare linear layer), the dropout multipliers (0 or 1/(1−p)),
   // and two buffers for the gradient flowing back.
   index_t capacity_ = 0;
   std::vector<AlignedBuffer<T>> pre_activation_, output_, dropout_scale_;
