@@ -128,15 +128,16 @@ void bind_network(py::module_& m, const char* name) {
       .def(
           "loss_and_gradient",
           [](Net& net, const py::array& x, Loss loss, const py::object& targets,
-             const py::object& sample_weight, double scale, double l2, uint64_t seed) {
+             const py::object& sample_weight, bool mean, double l2, uint64_t seed) {
             const TrainingSet<T> data = training_set(net, loss, x, targets, sample_weight);
             py::gil_scoped_release release;
+            const double scale = mean ? mean_scale(loss, net, data) : 1.0;
             return net.loss_and_gradient(data.x, data.n, data.targets, {loss, scale, l2}, seed,
                                          nullptr);
           },
           py::arg("x"), py::arg("loss"), py::arg("targets"), py::arg("sample_weight"),
-          py::arg("scale"), py::arg("l2"), py::arg("seed"),
-          "The loss scale·Σ row losses + l2/2·Σ W²; its gradient goes to .gradients.")
+          py::arg("mean"), py::arg("l2"), py::arg("seed"),
+          "The mean (or sum) of the row losses + l2/2·Σ W²; its gradient goes to .gradients.")
       .def(
           "train",
           [](Net& net, Optimizer<T>& optimizer, const py::array& x, Loss loss,

@@ -87,14 +87,6 @@ class Minibatch {
   AlignedBuffer<T> weights_;
 };
 
-// Σ of the batch's sample weights (its size without weights).
-template <class T>
-double total_weight(const TrainingSet<T>& batch) {
-  if (!batch.targets.row_weight) return double(batch.n);
-  double sum = 0;
-  for (index_t i = 0; i < batch.n; ++i) sum += double(batch.targets.row_weight[i]);
-  return sum;
-}
 
 template <class T>
 bool all_finite(const T* values, index_t n) {
@@ -103,7 +95,25 @@ bool all_finite(const T* values, index_t n) {
   return sum == T(0);
 }
 
+// Σ of the rows' sample weights (the number of rows without weights).
+template <class T>
+double total_weight(const TrainingSet<T>& batch) {
+  if (!batch.targets.row_weight) return double(batch.n);
+  double sum = 0;
+  for (index_t i = 0; i < batch.n; ++i) sum += double(batch.targets.row_weight[i]);
+  return sum;
+}
+
 }  // namespace
+
+template <class T>
+double mean_scale(Loss loss, const Network<T>& net, const TrainingSet<T>& batch) {
+  // Losses averaged over elements (least squares, binary) divide by the outputs per row
+  // too, as torch's MSELoss and BCEWithLogitsLoss do.
+  const double per_row = loss == Loss::cross_entropy ? 1.0 : double(net.n_outputs());
+  const double weight = total_weight(batch);
+  return weight > 0 ? 1 / (weight * per_row) : 0;
+}
 
 template <class T>
 TrainResult train(Network<T>& net, Optimizer<T>& optimizer, const TrainingSet<T>& data,
@@ -115,9 +125,6 @@ TrainResult train(Network<T>& net, Optimizer<T>& optimizer, const TrainingSet<T>
   Minibatch<T> minibatch(data, net.n_inputs(), net.n_outputs(), full_batch ? 0 : batch_size);
   std::vector<int64_t> order(full_batch ? 0 : std::size_t(data.n));
   Snapshot<T> snapshot(net, optimizer);
-  // Losses averaged over elements (least squares, binary) divide by the outputs per row too,
-  // as torch's MSELoss and BCEWithLogitsLoss do.
-  const double per_row = options.loss == Loss::cross_entropy ? 1.0 : double(net.n_outputs());
   const double data_weight = total_weight(data);
 
   TrainResult result;
@@ -139,8 +146,8 @@ TrainResult train(Network<T>& net, Optimizer<T>& optimizer, const TrainingSet<T>
       const TrainingSet<T> batch =
           full_batch ? data : minibatch.gather(order.data() + start, rows);
       const double weight = total_weight(batch);
-      LossSpec loss{options.loss, 1.0, options.l2};
-      if (options.mean) loss.scale = weight > 0 ? 1 / (weight * per_row) : 0;
+      const LossSpec loss{options.loss, options.mean ? mean_scale(options.loss, net, batch) : 1.0,
+                          options.l2};
       index_t batch_correct = 0;
       const double value = net.loss_and_gradient(batch.x, batch.n, batch.targets, loss,
                                                  mix64(epoch_seed + uint64_t(step)),
@@ -165,6 +172,8 @@ TrainResult train(Network<T>& net, Optimizer<T>& optimizer, const TrainingSet<T>
   return result;
 }
 
+template double mean_scale(Loss, const Network<float>&, const TrainingSet<float>&);
+template double mean_scale(Loss, const Network<double>&, const TrainingSet<double>&);
 template TrainResult train(Network<float>&, Optimizer<float>&, const TrainingSet<float>&,
                            const TrainOptions&, const std::vector<double>&, long long,
                            const std::function<bool()>&);

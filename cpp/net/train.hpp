@@ -33,6 +33,11 @@ struct EpochResult {
                     // least squares
 };
 
+// The scale that makes a batch's summed loss its mean: over the (weighted) rows for
+// cross-entropy, over rows × outputs for the elementwise losses; 0 for zero total weight.
+template <class T>
+double mean_scale(Loss loss, const Network<T>& net, const TrainingSet<T>& batch);
+
 enum class StopReason { finished, diverged, interrupted };
 
 struct TrainResult {

@@ -109,7 +109,7 @@ class _Network:
         loss: Loss,
         targets: np.ndarray,
         sample_weight: np.ndarray | None,
-        scale: float,
+        mean: bool,
         l2: float,
         seed: int,
     ) -> float: ...

@@ -237,13 +237,9 @@ class Sequential:
     ) -> tuple[float, np.ndarray]:
         """The loss on (X, y) and a copy of its gradient with respect to ``parameters``
         (dropout on, masks from ``seed``): for gradient checks and external optimizers."""
-        name = self._loss_name(loss, y)
-        x = self._input(X)
-        targets = self._targets(name, y, x.shape[0])
-        weight = self._sample_weight(sample_weight, x.shape[0])
-        scale = self._scale(name, reduction, x.shape[0], weight)
+        name, x, targets, weight = self._training_data(X, y, loss, sample_weight)
         value = self._core.loss_and_gradient(
-            x, LOSSES[name], targets, weight, scale, _l2(l2), int(seed) & (2**64 - 1)
+            x, LOSSES[name], targets, weight, _reduction(reduction), _l2(l2), _seed(seed)
         )
         return float(value), self.gradients.copy()
 
@@ -278,13 +274,8 @@ class Sequential:
         epoch and raises FloatingPointError, or with ``on_divergence="warn"`` warns and
         stops. Returns a History (also kept as ``self.history``).
         """
-        name = self._loss_name(loss, y)
-        x = self._input(X)
-        n = x.shape[0]
-        targets = self._targets(name, y, n)
-        weight = self._sample_weight(sample_weight, n)
-        if reduction not in ("mean", "sum"):
-            raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
+        name, x, targets, weight = self._training_data(X, y, loss, sample_weight)
+        mean = _reduction(reduction)
         if on_divergence not in ("raise", "warn"):
             raise ValueError(f"on_divergence must be 'raise' or 'warn', got {on_divergence!r}")
         epochs = _count("epochs", epochs, minimum=0)
@@ -299,19 +290,17 @@ class Sequential:
         history = History()
         self.history = history
         if isinstance(self.optimizer, LBFGS):
-            _fit_lbfgs(self, name, x, targets, weight, reduction, _l2(l2), epochs, history)
+            _fit_lbfgs(self, name, x, targets, weight, mean, _l2(l2), epochs, history)
             return history
         state = self.optimizer._bind(self._core)
-        seed_value = (
-            int(np.random.default_rng().integers(2**63)) if seed is None else int(seed)
-        ) & (2**64 - 1)
+        seed_value = _seed(np.random.default_rng().integers(2**63) if seed is None else seed)
         args = (
             state,
             x,
             LOSSES[name],
             targets,
             weight,
-            reduction == "mean",
+            mean,
             _l2(l2),
             batch,
             bool(shuffle),
@@ -423,26 +412,24 @@ class Sequential:
             raise ValueError("binary_cross_entropy targets must be in [0, 1]")
         return array
 
-    def _sample_weight(self, sample_weight: Any, n: int) -> np.ndarray | None:
+    def _training_data(
+        self, X: Any, y: Any, loss: str | None, sample_weight: Any
+    ) -> tuple[str, np.ndarray, np.ndarray, np.ndarray | None]:
+        """(loss name, X, targets, sample weights) checked and converted for the core."""
+        name = self._loss_name(loss, y)
+        x = self._input(X)
+        n = x.shape[0]
         if n == 0:
             raise ValueError("X has no rows: nothing to train on")
+        targets = self._targets(name, y, n)
         if sample_weight is None:
-            return None
+            return name, x, targets, None
         w = np.ascontiguousarray(sample_weight, dtype=self.dtype)
         if w.shape != (n,):
             raise ValueError(f"sample_weight must have shape ({n},), got {w.shape}")
         if not np.all(np.isfinite(w)) or w.min() < 0 or w.sum() <= 0:
             raise ValueError("sample_weight must be finite, >= 0, and not all zero")
-        return w
-
-    def _scale(self, name: str, reduction: str, n: int, weight: np.ndarray | None) -> float:
-        if reduction == "sum":
-            return 1.0
-        if reduction != "mean":
-            raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
-        total = float(weight.sum()) if weight is not None else float(n)
-        per_row = 1 if name == "cross_entropy" else self.n_outputs
-        return 1.0 / (total * per_row)
+        return name, x, targets, w
 
     # ----------------------------------------------------------------- pickling
     def __getstate__(self) -> dict[str, Any]:
@@ -490,6 +477,17 @@ class MLP(Sequential):
             elif output_activation is not None:
                 layers.append(activation_layer(output_activation))
         super().__init__(*layers, dtype=dtype, init=init, seed=seed)
+
+
+def _reduction(reduction: str) -> bool:
+    """True for the mean, False for the sum."""
+    if reduction not in ("mean", "sum"):
+        raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
+    return reduction == "mean"
+
+
+def _seed(seed: Any) -> int:
+    return int(seed) & (2**64 - 1)
 
 
 def _l2(value: float) -> float:
@@ -555,7 +553,7 @@ def _fit_lbfgs(
     x: np.ndarray,
     targets: np.ndarray,
     weight: np.ndarray | None,
-    reduction: str,
+    mean: bool,
     l2: float,
     iterations: int,
     history: History,
@@ -563,12 +561,11 @@ def _fit_lbfgs(
     from scipy.optimize import minimize  # imported when asked for
 
     optimizer = net.optimizer
-    scale = net._scale(name, reduction, x.shape[0], weight)
     loss_kind = LOSSES[name]
 
     def loss_and_gradient(flat: np.ndarray) -> tuple[float, np.ndarray]:
         net.parameters[...] = flat
-        value = net._core.loss_and_gradient(x, loss_kind, targets, weight, scale, l2, 0)
+        value = net._core.loss_and_gradient(x, loss_kind, targets, weight, mean, l2, 0)
         return float(value), net.gradients.astype(np.float64)
 
     start = time.perf_counter()
