@@ -6,7 +6,7 @@ import argparse
 import importlib
 import time
 
-MODULES = ["gemm", "train"]
+MODULES = ["imports", "gemm", "train"]
 
 
 def main(argv: list[str] | None = None) -> None:
