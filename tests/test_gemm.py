@@ -17,7 +17,8 @@ from fastmlp import _core
 DTYPES = (np.float32, np.float64)
 TRANSPOSES = ((False, False), (False, True), (True, False), (True, True))
 
-# (m, n, k): small and odd, tile edges ± 1, k across the 256 block, one-sample and MLP-like.
+# (m, n, k): small and odd, tile edges ± 1, k across the 256 block, one-sample and MLP-like,
+# and one whose packed op(B) exceeds the budget for packing it whole (gemm_blocked.hpp).
 SHAPES = [
     (1, 1, 1),
     (1, 100, 100),
@@ -42,6 +43,7 @@ SHAPES = [
     (10, 298, 150),
     (200, 129, 7),
     (31, 300, 40),
+    (40, 1500, 1400),  # op(B) over the 8 MiB budget: packed one panel at a time
 ]
 
 

@@ -38,6 +38,7 @@ GEMM_CASES = [
     ((257, 300), (290, 257), dict(trans_a=True, trans_b=True)),
     ((2, 3000), (500, 3000), dict(trans_b=True)),
     ((32, 128), (128, 128), dict(trans_b=True)),
+    ((300, 1400), (1400, 1500), {}),  # op(B) packed panel by panel (over the 8 MiB budget)
 ]
 
 

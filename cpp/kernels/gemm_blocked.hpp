@@ -1,6 +1,6 @@
-// The GEMM driver, BLIS-style: pack op(B) into NR-column slivers (one KC×NC panel, shared by
-// all threads) and op(A) into MR-row slivers (one MC×KC block per thread), then sweep the
-// register tile over the block. Threads split the rows of C into MC blocks (never the k
+// The GEMM driver, BLIS-style: pack op(B) into NR-column slivers (shared by all threads:
+// whole when it fits, else one KC×NC panel at a time) and op(A) into MR-row slivers (one
+// MC×KC block per thread), then sweep the register tile over the block. Threads split the rows of C into MC blocks (never the k
 // reduction), so each element of C is computed by the same instructions in the same order
 // whatever the thread count. Products with one row or column take an unpacked vector path.
 //
@@ -49,6 +49,10 @@ struct MatrixView {
 // (OpenMP fork/join and a barrier are a few µs). Measured here: (16×128)·(128×128)ᵀ, 2^19
 // flops per thread, ran 13 µs on one thread and 18 µs on two; (32×128)·(128×128)ᵀ gains.
 constexpr double min_flops_per_thread = 1 << 19;
+
+// The most bytes of packed op(B) kept at once so that threads need no barrier per panel
+// (see gemm): every MLP-sized operand fits; a 2048² float32 B (16 MiB) does not.
+constexpr double whole_b_budget_bytes = 8 << 20;
 
 // Writes the kc×W sliver dst[p*W + w] = src[w*stride_w + p*stride_p] for w < width, zero
 // beyond (edge slivers are padded so the register tile always runs full size).
@@ -246,25 +250,27 @@ void dot_product_tile(index_t k, const T* a, index_t lda, const T* b, index_t ld
 // The whole product by dot products, in tiles of R rows × C columns of C (fewer at edges).
 template <int R, int C, class T>
 void dot_product_gemm(const GemmArgs<T>& g, MatrixView<T> a, MatrixView<T> b) {
-  const index_t row_groups = ceil_div(g.m, R), col_groups = ceil_div(g.n, C);
+  const index_t row_groups = ceil_div(g.m, R);
   const int threads =
       threads_for(2.0 * double(g.m) * double(g.n) * double(g.k), min_flops_per_thread);
-  parallel_for(threads, row_groups * col_groups, [&](index_t t) {
-    const index_t i = t / col_groups * R, j = t % col_groups * C;
-    const index_t rows = smaller(R, g.m - i), cols = smaller(C, g.n - j);
-    const auto tile = [&](auto rows_constant) {
-      dot_product_tile<decltype(rows_constant)::value, C>(g.k, a.at(i, 0), a.rs, b.at(0, j), b.cs,
-                                                          cols, g.alpha, g.beta,
-                                                          g.c + i * g.ldc + j, g.ldc);
-    };
-    if (rows == R) {
-      tile(std::integral_constant<int, R>{});
-    } else if (rows == 2) {
-      tile(std::integral_constant<int, 2>{});
-    } else {
-      tile(std::integral_constant<int, 1>{});
+  parallel_for(threads, row_groups, [&](index_t group) {
+    const index_t i = group * R, rows = smaller(R, g.m - i);
+    for (index_t j = 0; j < g.n; j += C) {
+      const index_t cols = smaller(C, g.n - j);
+      const auto tile = [&](auto rows_constant) {
+        dot_product_tile<decltype(rows_constant)::value, C>(g.k, a.at(i, 0), a.rs, b.at(0, j),
+                                                            b.cs, cols, g.alpha, g.beta,
+                                                            g.c + i * g.ldc + j, g.ldc);
+      };
+      if (rows == R) {
+        tile(std::integral_constant<int, R>{});
+      } else if (rows == 2) {
+        tile(std::integral_constant<int, 2>{});
+      } else {
+        tile(std::integral_constant<int, 1>{});
+      }
     }
-    apply_epilogue(g, i, rows, j, cols);
+    apply_epilogue(g, i, rows, 0, g.n);  // once per strip of rows, while it is in cache
   });
 }
 
@@ -310,9 +316,12 @@ void gemm(const GemmArgs<T>& g) {
   MatrixView<T> a = g.trans_a ? MatrixView<T>{g.a, 1, g.lda} : MatrixView<T>{g.a, g.lda, 1};
   MatrixView<T> b = g.trans_b ? MatrixView<T>{g.b, 1, g.ldb} : MatrixView<T>{g.b, g.ldb, 1};
   // x·Wᵀ with a single sample or fewer outputs than a register tile is wide (the output
-  // layer): dot products waste no lanes on the missing columns.
+  // layer): dot products waste no lanes on the missing columns. Each costs a horizontal sum,
+  // so they pay only over a long k (a layer of 10 inputs runs 5× fewer instructions in
+  // register tiles, by callgrind).
   constexpr index_t NR = Blocking<T>::nv * Simd<T>::lanes;
-  if (a.cs == 1 && b.rs == 1 && (g.m == 1 || g.n < NR)) {
+  const bool long_k = g.k >= 4 * DotSimd<T>::lanes;
+  if (a.cs == 1 && b.rs == 1 && (g.m == 1 || (g.n < NR && long_k))) {
     if (g.m == 1) {  // one sample: more columns per tile, for fewer passes over x
       dot_product_gemm<1, 8>(g, a, b);
     } else {
@@ -359,11 +368,59 @@ void gemm(const GemmArgs<T>& g) {
   const index_t mc = round_up(ceil_div(m, blocks), MR);
   const index_t kc_max = smaller(B::kc, k);
   const index_t nc_max = round_up(smaller(B::nc, n), NR);
-  const index_t b_panel_size = kc_max * nc_max;
   const index_t a_block_size = mc * kc_max;
-  T* b_panel = static_cast<T*>(
-      thread_workspace(sizeof(T) * size_t(b_panel_size + threads * a_block_size)));
-  T* a_blocks = b_panel + b_panel_size;
+  // op(B) packed whole when it fits the budget: then the threads pack it together, meet at
+  // one barrier, and compute their row blocks without another. Otherwise one KC×NC panel at
+  // a time, with a barrier per panel: on a busy machine every barrier waits for a thread the
+  // OS has descheduled, so fewer is faster (measured: (75×4000)ᵀ·(4000×75) on 2 threads
+  // beside another process ran 5 ms with 32 barriers, 1 ms on one thread).
+  const index_t jc_blocks = ceil_div(n, B::nc);
+  const bool pack_all = double(jc_blocks * k * nc_max) * sizeof(T) <= whole_b_budget_bytes;
+  const index_t b_size = pack_all ? jc_blocks * k * nc_max : kc_max * nc_max;
+  T* b_packed = static_cast<T*>(
+      thread_workspace(sizeof(T) * size_t(b_size + threads * a_block_size)));
+  T* a_blocks = b_packed + b_size;
+  // Where the packed panel of block (jc, pc) starts: slivers of NR columns, kc rows each.
+  const auto panel = [&](index_t jc, index_t pc) {
+    return pack_all ? b_packed + (jc / B::nc) * k * nc_max + pc * nc_max : b_packed;
+  };
+  // Packs sliver jr of block (jc, pc) unless the register tile reads it in place.
+  const auto pack_b = [&](index_t jc, index_t nc, index_t pc, index_t kc, index_t jr) {
+    const index_t cols = smaller(NR, nc - jr);
+    if (!b_sliver_in_place(b, m, cols)) {
+      pack_sliver<NR>(b.at(pc, jc + jr), b.cs, b.rs, cols, kc, panel(jc, pc) + jr * kc);
+    }
+  };
+  // Rows [ic, ic + mc) of the computed matrix, for block (jc, pc): pack A, sweep the tiles.
+  const auto row_block = [&](index_t ic, index_t jc, index_t nc, index_t pc, index_t kc,
+                             T* a_block) {
+    const bool last_kc = pc + kc == k;
+    const T beta = pc == 0 ? g.beta : T(1);  // later k blocks accumulate onto C
+    const index_t rows_in_block = smaller(mc, m - ic);
+    for (index_t ir = 0; ir < rows_in_block; ir += MR) {
+      const index_t rows = smaller(MR, rows_in_block - ir);
+      if (!a_sliver_in_place(a, rows)) {
+        pack_sliver<MR>(a.at(ic + ir, pc), a.rs, a.cs, rows, kc, a_block + ir * kc);
+      }
+    }
+    // Sweep tiles along C's contiguous direction: consecutive tiles then write consecutive
+    // cache lines, which the hardware prefetcher streams in ahead.
+    const index_t tiles_down = ceil_div(rows_in_block, MR), tiles_across = ceil_div(nc, NR);
+    const T* b_panel = panel(jc, pc);
+    for (index_t t = 0; t < tiles_down * tiles_across; ++t) {
+      const index_t ir = (cs_c == 1 ? t / tiles_across : t % tiles_down) * MR;
+      const index_t jr = (cs_c == 1 ? t % tiles_across : t / tiles_down) * NR;
+      const index_t rows = smaller(MR, rows_in_block - ir), cols = smaller(NR, nc - jr);
+      const index_t i = ic + ir, j = jc + jr;
+      const bool a_in_place = a_sliver_in_place(a, rows);
+      const bool b_in_place = b_sliver_in_place(b, m, cols);
+      register_tile(kc, a_in_place ? a.at(i, pc) : a_block + ir * kc, a_in_place ? a.rs : 1,
+                    a_in_place ? 1 : MR, b_in_place ? b.at(pc, j) : b_panel + jr * kc,
+                    b_in_place ? b.rs : NR, g.alpha, beta, g.c + i * rs_c + j * cs_c, rs_c,
+                    cs_c, rows, cols);
+      if (last_kc) epilogue(i, rows, j, cols);
+    }
+  };
 
   parallel_region(threads, [&] {
 #ifdef _OPENMP
@@ -371,45 +428,34 @@ void gemm(const GemmArgs<T>& g) {
 #else
     T* a_block = a_blocks;
 #endif
+    if (pack_all) {
+      const index_t pc_blocks = ceil_div(k, B::kc), slivers = nc_max / NR;
+#pragma omp for schedule(static)
+      for (index_t s = 0; s < jc_blocks * pc_blocks * slivers; ++s) {
+        const index_t jc = s / (pc_blocks * slivers) * B::nc;
+        const index_t pc = s / slivers % pc_blocks * B::kc;
+        const index_t jr = s % slivers * NR;
+        const index_t nc = smaller(B::nc, n - jc);
+        if (jr < nc) pack_b(jc, nc, pc, smaller(B::kc, k - pc), jr);
+      }
+#pragma omp for schedule(static)
+      for (index_t ic = 0; ic < m; ic += mc) {
+        for (index_t jc = 0; jc < n; jc += B::nc) {
+          for (index_t pc = 0; pc < k; pc += B::kc) {
+            row_block(ic, jc, smaller(B::nc, n - jc), pc, smaller(B::kc, k - pc), a_block);
+          }
+        }
+      }
+      return;
+    }
     for (index_t jc = 0; jc < n; jc += B::nc) {
       const index_t nc = smaller(B::nc, n - jc);
       for (index_t pc = 0; pc < k; pc += B::kc) {
         const index_t kc = smaller(B::kc, k - pc);
-        const bool last_kc = pc + kc == k;
-        const T beta = pc == 0 ? g.beta : T(1);  // later k blocks accumulate onto C
 #pragma omp for schedule(static)
-        for (index_t jr = 0; jr < nc; jr += NR) {
-          const index_t cols = smaller(NR, nc - jr);
-          if (!b_sliver_in_place(b, m, cols)) {
-            pack_sliver<NR>(b.at(pc, jc + jr), b.cs, b.rs, cols, kc, b_panel + jr * kc);
-          }
-        }
+        for (index_t jr = 0; jr < nc; jr += NR) pack_b(jc, nc, pc, kc, jr);
 #pragma omp for schedule(static)
-        for (index_t ic = 0; ic < m; ic += mc) {
-          const index_t rows_in_block = smaller(mc, m - ic);
-          for (index_t ir = 0; ir < rows_in_block; ir += MR) {
-            const index_t rows = smaller(MR, rows_in_block - ir);
-            if (!a_sliver_in_place(a, rows)) {
-              pack_sliver<MR>(a.at(ic + ir, pc), a.rs, a.cs, rows, kc, a_block + ir * kc);
-            }
-          }
-          // Sweep tiles along C's contiguous direction: consecutive tiles then write
-          // consecutive cache lines, which the hardware prefetcher streams in ahead.
-          const index_t tiles_down = ceil_div(rows_in_block, MR), tiles_across = ceil_div(nc, NR);
-          for (index_t t = 0; t < tiles_down * tiles_across; ++t) {
-            const index_t ir = (cs_c == 1 ? t / tiles_across : t % tiles_down) * MR;
-            const index_t jr = (cs_c == 1 ? t % tiles_across : t / tiles_down) * NR;
-            const index_t rows = smaller(MR, rows_in_block - ir), cols = smaller(NR, nc - jr);
-            const index_t i = ic + ir, j = jc + jr;
-            const bool a_in_place = a_sliver_in_place(a, rows);
-            const bool b_in_place = b_sliver_in_place(b, m, cols);
-            register_tile(kc, a_in_place ? a.at(i, pc) : a_block + ir * kc,
-                          a_in_place ? a.rs : 1, a_in_place ? 1 : MR,
-                          b_in_place ? b.at(pc, j) : b_panel + jr * kc, b_in_place ? b.rs : NR,
-                          g.alpha, beta, g.c + i * rs_c + j * cs_c, rs_c, cs_c, rows, cols);
-            if (last_kc) epilogue(i, rows, j, cols);
-          }
-        }
+        for (index_t ic = 0; ic < m; ic += mc) row_block(ic, jc, nc, pc, kc, a_block);
       }
     }
   });
