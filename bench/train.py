@@ -5,14 +5,17 @@
 4. tiny 1-3-1 and 1-(10×5)-1 ReLU nets on 50 points, full batch (steps/s)
 5. inference: one sample and 4,000 samples through 40-100-100-10 (µs per call)
 
-Each at 1 and 2 threads; peers interleaved in every round, medians. PyTorch and
-scikit-learn run where installed. The data are random with MNIST-1D's shapes (speed does
+Each at 1 and 2 threads; peers interleaved in every round, medians. PyTorch,
+scikit-learn, JAX (train step under ``jax.jit``, and whole loops in one jitted
+``lax.fori_loop`` / ``lax.scan``: the "jax loop" column) and ONNX Runtime (inference) run
+where installed. The data are random with MNIST-1D's shapes (speed does
 not depend on the values); accuracy is a separate question (bench.md workload 7).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from typing import Any, Callable
 
@@ -31,8 +34,25 @@ try:
     from sklearn.neural_network import MLPClassifier, MLPRegressor
 except ImportError:
     MLPClassifier = MLPRegressor = None
+try:  # XLA sizes its CPU thread pool once per process, from NPROC or the CPU affinity
+    import jax
+    import jax.numpy as jnp
+except ImportError:
+    jax = None
+try:
+    import onnx
+    import onnxruntime as ort
+except ImportError:
+    onnx = ort = None
 
 SETTLE = {"fastmlp": 0.05, "numpy": 0.2, "sklearn": 0.2, "torch": 0.5}  # see bench.gemm
+SETTLE |= {"jax": 0.2, "jax loop": 0.2, "onnxruntime": 0.2}
+PEERS = ("torch", "jax", "jax loop", "onnxruntime", "sklearn", "numpy")
+# XLA's pool is not resizable at run time (--xla_cpu_multi_thread_eigen=false does not
+# limit it), so JAX runs on this many threads in every row.
+JAX_THREADS = int(os.environ.get("NPROC", 0)) or (
+    len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+)
 FIGURE_20_2 = {"1×298": [298], "2×100": [100] * 2, "3×75": [75] * 3, "4×63": [63] * 4}
 
 
@@ -87,6 +107,89 @@ def sklearn_epoch(cls: Any, hidden: list[int], x: np.ndarray, y: np.ndarray, bat
     return lambda: model.partial_fit(x, y)
 
 
+def jax_params(net: fm.Sequential) -> list[tuple[Any, Any]]:
+    """The net's (out, in) weights and biases as JAX arrays, layer by layer."""
+    sd = net.state_dict()
+    layers = sorted({int(k.split(".")[0]) for k in sd})
+    return [(jnp.asarray(sd[f"{i}.weight"]), jnp.asarray(sd[f"{i}.bias"])) for i in layers]
+
+
+def jax_forward(params: list[tuple[Any, Any]], x: Any) -> Any:
+    for w, b in params[:-1]:
+        x = jax.nn.relu(x @ w.T + b)
+    return x @ params[-1][0].T + params[-1][1]
+
+
+def jax_cross_entropy(params: list[tuple[Any, Any]], x: Any, y: Any) -> Any:
+    logp = jax.nn.log_softmax(jax_forward(params, x))
+    return -jnp.take_along_axis(logp, y[:, None], axis=1).mean()
+
+
+def jax_mse(params: list[tuple[Any, Any]], x: Any, y: Any) -> Any:
+    return ((jax_forward(params, x) - y) ** 2).mean()
+
+
+def jax_sgd(loss: Callable[..., Any], lr: float) -> Callable[..., Any]:
+    """One SGD step (not jitted: jit it, or call it inside a jitted loop)."""
+
+    def step(params: Any, x: Any, y: Any) -> Any:
+        grads = jax.grad(loss)(params, x, y)
+        return jax.tree_util.tree_map(lambda p, g: p - lr * g, params, grads)
+
+    return step
+
+
+def jax_compiled(fn: Callable[..., Any], *args: Any) -> Callable[[], Any]:
+    """``fn(*args)`` blocking on the result; called once here so that it compiles untimed."""
+    run = lambda: jax.block_until_ready(fn(*args))  # noqa: E731
+    run()
+    return run
+
+
+def jax_epoch(step: Callable[..., Any], n: int, batch: int) -> Callable[..., Any]:
+    """One epoch jitted whole: shuffle inside the jit (jax.random), ``lax.scan`` over the
+    full batches (the remainder of n is dropped: scan needs equal shapes)."""
+
+    @jax.jit
+    def epoch(params: Any, key: Any, x: Any, y: Any) -> Any:
+        order = jax.random.permutation(key, n)[: n - n % batch].reshape(-1, batch)
+        return jax.lax.scan(lambda p, i: (step(p, x[i], y[i]), None), params, order)[0]
+
+    return epoch
+
+
+def onnx_mlp(net: fm.Sequential, threads: int) -> Any:
+    """An ONNX Runtime session of Gemm(transB=1) + Relu layers with the net's weights."""
+    h = onnx.helper
+    sd = net.state_dict()
+    layers = sorted({int(k.split(".")[0]) for k in sd})
+    nodes, inits, x = [], [], "x"
+    for i in layers:
+        inits += [
+            onnx.numpy_helper.from_array(sd[f"{i}.{k}"], f"{k}{i}") for k in ("weight", "bias")
+        ]
+        nodes.append(h.make_node("Gemm", [x, f"weight{i}", f"bias{i}"], [f"z{i}"], transB=1))
+        x = f"z{i}"
+        if i != layers[-1]:
+            nodes.append(h.make_node("Relu", [x], [f"a{i}"]))
+            x = f"a{i}"
+    n_in, n_out = sd[f"{layers[0]}.weight"].shape[1], sd[f"{layers[-1]}.weight"].shape[0]
+    graph = h.make_graph(
+        nodes,
+        "mlp",
+        [h.make_tensor_value_info("x", onnx.TensorProto.FLOAT, ["n", n_in])],
+        [h.make_tensor_value_info(x, onnx.TensorProto.FLOAT, ["n", n_out])],
+        inits,
+    )
+    model = h.make_model(graph, opset_imports=[h.make_opsetid("", 13)])
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    return ort.InferenceSession(
+        model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+    )
+
+
 def measure(fns: dict[str, Callable[[], Any]], threads: int, quick: bool) -> dict[str, float]:
     fm.set_num_threads(threads)
     if torch is not None:
@@ -119,6 +222,21 @@ def figure_20_2(threads: int, quick: bool, peak: float | None) -> list[dict[str,
                 None,
             )
             fns["torch"] = lambda step=step: [step() for _ in range(epochs)]
+        if jax is not None:
+            params, jx, jy = jax_params(net), jnp.asarray(x), jnp.asarray(y)
+            jstep = jax_sgd(jax_cross_entropy, 0.0025)
+            per_epoch = jax.jit(jstep)
+
+            def jax_epochs(p: Any, x: Any, y: Any, per_epoch: Any = per_epoch) -> Any:
+                for _ in range(epochs):  # one jitted step per epoch, called from Python
+                    p = per_epoch(p, x, y)
+                return p
+
+            loop = jax.jit(
+                lambda p, x, y, s=jstep: jax.lax.fori_loop(0, epochs, lambda _, p: s(p, x, y), p)
+            )
+            fns["jax"] = jax_compiled(jax_epochs, params, jx, jy)
+            fns["jax loop"] = jax_compiled(loop, params, jx, jy)
         if MLPClassifier is not None:
             sk = sklearn_epoch(MLPClassifier, hidden, x, y, 4000)
             fns["sklearn"] = lambda sk=sk: [sk() for _ in range(epochs)]
@@ -154,13 +272,22 @@ def minibatch(threads: int, quick: bool) -> list[dict[str, Any]]:
             )
         if MLPClassifier is not None:
             fns["sklearn"] = sklearn_epoch(MLPClassifier, [100, 100], x, y, batch)
+        if jax is not None:
+            fns["jax loop"] = jax_compiled(
+                jax_epoch(jax_sgd(jax_cross_entropy, 0.01), n, batch),
+                jax_params(net),
+                jax.random.PRNGKey(0),
+                jnp.asarray(x),
+                jnp.asarray(y),
+            )
         times = measure(fns, threads, quick)
+        per_call = {k: n - n % batch if k == "jax loop" else n for k in times}
         rows.append(
             row(
                 f"MNIST-1D batch {batch}",
                 threads,
                 "samples/s",
-                {k: n / t for k, t in times.items()},
+                {k: per_call[k] / t for k, t in times.items()},
             )
         )
     return rows
@@ -189,8 +316,14 @@ def tiny(threads: int, quick: bool) -> list[dict[str, Any]]:
                 None,
             )
             fns["torch"] = lambda step=step: [step() for _ in range(steps // 10)]
+        if jax is not None:
+            jstep = jax_sgd(jax_mse, 0.01)
+            loop = jax.jit(
+                lambda p, x, y, s=jstep: jax.lax.fori_loop(0, steps, lambda _, p: s(p, x, y), p)
+            )
+            fns["jax loop"] = jax_compiled(loop, jax_params(net), jnp.asarray(x), jnp.asarray(y))
         times = measure(fns, threads, quick)
-        per_call = {"fastmlp": steps, "torch": steps // 10}
+        per_call = {"fastmlp": steps, "torch": steps // 10, "jax loop": steps}
         rows.append(
             row(f"tiny {name}", threads, "steps/s", {k: per_call[k] / t for k, t in times.items()})
         )
@@ -209,10 +342,13 @@ def inference(threads: int, quick: bool) -> list[dict[str, Any]]:
                 x = np.maximum(x, 0)
         return x
 
+    if jax is not None:
+        forward, params = jax.jit(jax_forward), jax_params(net)
     rows = []
     for n in (1, 4000):
         x = rng.standard_normal((n, 40)).astype(np.float32)
         sample = x[0] if n == 1 else x
+        s2 = x  # 2-D, for the peers that want a batch
         fns: dict[str, Callable[[], Any]] = {
             "fastmlp": lambda s=sample: net.predict(s),
             "numpy": lambda s=sample: numpy_forward(s),
@@ -230,8 +366,15 @@ def inference(threads: int, quick: bool) -> list[dict[str, Any]]:
             sk = MLPClassifier(hidden_layer_sizes=[100, 100], max_iter=1)
             with np.errstate(all="ignore"):
                 sk.partial_fit(rng.standard_normal((10, 40)), np.arange(10), classes=np.arange(10))
-            s2 = sample.reshape(1, -1) if n == 1 else sample
             fns["sklearn"] = lambda s2=s2, sk=sk: sk.predict_proba(s2)
+        if jax is not None:  # numpy in, numpy out, as for the others
+            fns["jax"] = jax_compiled(lambda p, s: np.asarray(forward(p, s)), params, s2)
+        if ort is not None:
+            session = onnx_mlp(net, threads)
+            if n == 1:
+                got = session.run(None, {"x": x})[0]
+                np.testing.assert_allclose(got, net.predict(x), atol=1e-4, rtol=1e-4)
+            fns["onnxruntime"] = lambda s2=s2, sess=session: sess.run(None, {"x": s2})[0]
         times = measure(fns, threads, quick)
         rows.append(
             row(
@@ -255,7 +398,7 @@ def row(
 ) -> dict[str, Any]:
     ours = values["fastmlp"]
     out: dict[str, Any] = {"case": case, "threads": threads, "unit": unit, "fastmlp": ours}
-    for peer in ("torch", "sklearn", "numpy"):
+    for peer in PEERS:
         value = values.get(peer)
         out[peer] = value
         if value:
@@ -266,19 +409,7 @@ def row(
 
 COLUMNS = {
     k: k
-    for k in (
-        "case",
-        "threads",
-        "unit",
-        "fastmlp",
-        "torch",
-        "sklearn",
-        "numpy",
-        "×torch",
-        "×sklearn",
-        "×numpy",
-        "% peak",
-    )
+    for k in ("case", "threads", "unit", "fastmlp", *PEERS, *(f"×{p}" for p in PEERS), "% peak")
 }
 
 
@@ -296,10 +427,26 @@ def main(argv: list[str] | None = None) -> None:
         rows += tiny(threads, args.quick)
         rows += inference(threads, args.quick)
     notes = ["×peer: how many times faster fastmlp is (higher is better for fastmlp)."]
+    if jax is not None:
+        notes.append(
+            f"JAX {jax.__version__} runs on {JAX_THREADS} thread(s) in every row: XLA sizes its "
+            "CPU pool once per process (NPROC or the CPU affinity; XLA_FLAGS "
+            "--xla_cpu_multi_thread_eigen=false does not limit it). jax: one jitted step per "
+            "epoch from Python; jax loop: all epochs / steps in one jitted lax.fori_loop, or "
+            "one epoch in lax.scan, shuffled inside the jit (batch 128 drops the last 32)."
+        )
+    if ort is not None:
+        notes.append(f"ONNX Runtime {ort.__version__}: Gemm + Relu graph, intra_op threads = row.")
     write_results(
         "train",
         rows,
-        {"machine": machine_info(), "peak": peak, "seconds": time.perf_counter() - start},
+        {
+            "machine": machine_info(),
+            "peak": peak,
+            "seconds": time.perf_counter() - start,
+            "jax": jax and {"version": jax.__version__, "threads": JAX_THREADS},
+            "onnxruntime": ort and ort.__version__,
+        },
         COLUMNS,
         notes,
     )

@@ -143,19 +143,21 @@ void bind_network(py::module_& m, const char* name) {
           [](Net& net, Optimizer<T>& optimizer, const py::array& x, Loss loss,
              const py::object& targets, const py::object& sample_weight, bool mean, double l2,
              index_t batch_size, bool shuffle, uint64_t seed,
-             const std::vector<double>& learning_rates, long long first_epoch) {
+             const std::vector<double>& learning_rates, long long first_epoch,
+             const py::object& stop_requested) {
             if (optimizer.n_parameters() != net.n_parameters()) {
               throw py::value_error("the optimizer was made for another network");
             }
             const TrainingSet<T> data = training_set(net, loss, x, targets, sample_weight);
             TrainOptions options{loss, mean, l2, batch_size, shuffle, seed};
-            // Ctrl-C: Python's handler runs (and raises) only when the GIL is taken back, so
-            // look between epochs; the error stays set and surfaces once train returns.
+            // Between epochs, with the GIL: run Python's signal handlers (Ctrl-C), then ask
+            // stop_requested(). A handler that raised leaves its error set, and it surfaces
+            // once train returns.
             bool signalled = false;
-            const auto interrupted = [&signalled] {
+            const auto interrupted = [&signalled, &stop_requested] {
               py::gil_scoped_acquire gil;
               signalled = signalled || PyErr_CheckSignals() != 0;
-              return signalled;
+              return signalled || stop_requested().cast<bool>();
             };
             TrainResult result;
             {
@@ -163,19 +165,23 @@ void bind_network(py::module_& m, const char* name) {
               result = train(net, optimizer, data, options, learning_rates, first_epoch,
                              interrupted);
             }
-            if (signalled) PyErr_Clear();
-            py::list epochs;
-            for (const EpochResult& e : result.epochs) epochs.append(py::make_tuple(e.loss, e.accuracy));
+            if (signalled) throw py::error_already_set();  // between epochs: consistent
+            const auto count = py::ssize_t(result.epochs.size());
+            py::array_t<double> losses(count), accuracies(count);
+            for (py::ssize_t e = 0; e < count; ++e) {
+              losses.mutable_at(e) = result.epochs[std::size_t(e)].loss;
+              accuracies.mutable_at(e) = result.epochs[std::size_t(e)].accuracy;
+            }
             const char* stop = result.stop == StopReason::finished   ? "finished"
                                : result.stop == StopReason::diverged ? "diverged"
                                                                      : "interrupted";
-            return py::make_tuple(epochs, stop);
+            return py::make_tuple(losses, accuracies, stop);
           },
           py::arg("optimizer"), py::arg("x"), py::arg("loss"), py::arg("targets"),
           py::arg("sample_weight"), py::arg("mean"), py::arg("l2"), py::arg("batch_size"),
           py::arg("shuffle"), py::arg("seed"), py::arg("learning_rates"),
-          py::arg("first_epoch"),
-          "Trains one epoch per learning rate; returns ([(loss, accuracy)], stop reason).");
+          py::arg("first_epoch"), py::arg("stop_requested"),
+          "Trains one epoch per learning rate; returns (losses, accuracies, stop reason).");
 }
 
 template <class T>

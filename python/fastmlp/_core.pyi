@@ -1,6 +1,6 @@
 # Stubs for the compiled module fastmlp._core (cpp/bindings/). tests/test_stubs.py checks
 # that the names here are exactly those the module has.
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -127,7 +127,8 @@ class _Network:
         seed: int,
         learning_rates: list[float],
         first_epoch: int,
-    ) -> tuple[list[tuple[float, float]], str]: ...
+        stop_requested: Callable[[], bool],
+    ) -> tuple[np.ndarray, np.ndarray, str]: ...
 
 class NetworkF32(_Network): ...
 class NetworkF64(_Network): ...

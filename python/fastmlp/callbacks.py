@@ -23,6 +23,13 @@ class History:
         for key, value in values.items():
             self.history[key].append(value)
 
+    def extend(self, losses: Any, accuracies: Any, seconds: float) -> None:
+        """Many epochs at once (arrays from the core; accuracy NaN for regression)."""
+        self.history["loss"].extend(losses.tolist())
+        if len(accuracies) and not math.isnan(accuracies[0]):
+            self.history["accuracy"].extend(accuracies.tolist())
+        self.history["time"].extend([seconds] * len(losses))
+
     def __getitem__(self, key: str) -> list[float]:
         return self.history[key]
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import signal
+import threading
 import time
 import warnings
 from collections.abc import Sequence
@@ -290,6 +291,11 @@ class Sequential:
         history = History()
         self.history = history
         if isinstance(self.optimizer, LBFGS):
+            if callbacks or validation_data is not None or progress:
+                raise ValueError(
+                    "optimizer LBFGS runs inside scipy.optimize.minimize: callbacks, "
+                    "validation_data and progress are not supported with it; call evaluate after"
+                )
             _fit_lbfgs(self, name, x, targets, weight, mean, _l2(l2), epochs, history)
             return history
         state = self.optimizer._bind(self._core)
@@ -311,36 +317,43 @@ class Sequential:
         bar = _progress_bar(epochs) if progress else None
         for callback in callbacks:
             callback.on_train_begin(self)
+        interrupt = _InterruptFlag()
         try:
             done = 0
             while done < epochs:
                 count = 1 if per_epoch else epochs - done
-                lrs = [self.optimizer.learning_rate(self.epochs_trained + e) for e in range(count)]
+                lrs = self.optimizer.learning_rates(self.optimizer.epochs, count)
                 start = time.perf_counter()
-                results, stop = self._core.train(*args, lrs, self.epochs_trained)
-                seconds = (time.perf_counter() - start) / max(len(results), 1)
-                if stop == "diverged":
-                    history.stop_reason = "diverged"
-                    _diverged(on_divergence, done + len(results))
-                    break
-                self.epochs_trained += len(results)
-                for loss_value, accuracy in results:
-                    logs = {"loss": loss_value, "time": seconds}
-                    if not math.isnan(accuracy):
-                        logs["accuracy"] = accuracy
+                with interrupt:
+                    losses, accuracies, stop = self._core.train(
+                        *args, lrs, self.epochs_trained, interrupt.is_set
+                    )
+                seconds = (time.perf_counter() - start) / max(len(losses), 1)
+                good = len(losses) - (stop == "diverged")  # a diverged epoch was undone
+                self.epochs_trained += good
+                self.optimizer.epochs += good
+                done += good
+                if not per_epoch:  # no Python per epoch: the whole history at once
+                    history.extend(losses[:good], accuracies[:good], seconds)
+                elif good:
+                    logs = {"loss": float(losses[0]), "time": seconds}
+                    if not math.isnan(accuracies[0]):
+                        logs["accuracy"] = float(accuracies[0])
                     if validation is not None:
                         val = _evaluate(name, self.predict(validation[0]), validation[1])
                         logs.update({f"val_{k}": v for k, v in val.items()})
                     history.append(**logs)
-                    done += 1
                     if bar is not None:
                         bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items() if k != "time"})
                         bar.update(1)
                     if any([c.on_epoch_end(self, done - 1, logs) for c in callbacks]):
                         history.stop_reason = "early_stopping"
-                if stop == "interrupted":
+                if stop == "diverged":
+                    history.stop_reason = "diverged"
+                    _diverged(on_divergence, done + 1)
+                elif interrupt.is_set():
                     history.stop_reason = "interrupted"
-                    signal.raise_signal(signal.SIGINT)  # re-delivers Ctrl-C: KeyboardInterrupt
+                    raise KeyboardInterrupt  # after the epoch in progress, all of it counted
                 if history.stop_reason != "finished":
                     break
         finally:
@@ -477,6 +490,32 @@ class MLP(Sequential):
             elif output_activation is not None:
                 layers.append(activation_layer(output_activation))
         super().__init__(*layers, dtype=dtype, init=init, seed=seed)
+
+
+class _InterruptFlag:
+    """Ctrl-C during training sets a flag instead of raising at once, so fit can finish the
+    epoch in progress and count it before raising KeyboardInterrupt. The C++ loop asks
+    is_set() between epochs. Only the main thread receives signals; elsewhere this is a
+    no-op and Python's behaviour is unchanged."""
+
+    def __init__(self) -> None:
+        self.flag = False
+        self.previous: Any = None
+
+    def is_set(self) -> bool:
+        return self.flag
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.flag = True
+
+    def __enter__(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._handle)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+            self.previous = None
 
 
 def _reduction(reduction: str) -> bool:

@@ -1,7 +1,9 @@
 """Optimizers and learning-rate schedules. Each update is one fused C++ pass over the
 network's flat parameter buffer; the state (velocity, moments) lives beside it in C++.
 
-Learning-rate schedules are per epoch, as torch's schedulers stepped once per epoch.
+Learning-rate schedules are per epoch, as torch's schedulers stepped once per epoch, and
+count the epochs trained with that optimizer (kept across fit calls; a new optimizer
+starts its schedule at epoch 0).
 """
 
 from __future__ import annotations
@@ -71,10 +73,17 @@ class Optimizer:
         self.lr = _non_negative("lr", lr)
         self.weight_decay = _non_negative("weight_decay", weight_decay)
         self.schedule = schedule
+        self.epochs = 0  # epochs trained with this optimizer: where its schedule stands
         self._state: Any = None
 
     def learning_rate(self, epoch: int) -> float:
         return self.lr * (self.schedule(epoch) if self.schedule else 1.0)
+
+    def learning_rates(self, first_epoch: int, count: int) -> list[float]:
+        """The rates of epochs first_epoch, first_epoch + 1, …: count of them."""
+        if self.schedule is None:
+            return [self.lr] * count
+        return [self.learning_rate(first_epoch + e) for e in range(count)]
 
     def _hyper(self) -> dict[str, Any]:
         return {"momentum": 0.0, "nesterov": False, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}
