@@ -13,6 +13,7 @@ namespace {
 
 std::atomic<int> user_max_threads{0};  // 0: not set, follow OpenMP
 std::atomic<bool> in_forked_child{false};
+thread_local int scoped_limit = 0;  // 0: none (see ThreadLimit)
 
 #ifdef _OPENMP
 // GNU libgomp keeps its worker pool across fork() but the child has none of its threads, so
@@ -35,8 +36,15 @@ int max_threads() {
 #endif
   const int user = user_max_threads.load(std::memory_order_relaxed);
   if (user > 0) n = std::min(n, user);
+  if (scoped_limit > 0) n = std::min(n, scoped_limit);
   return std::max(n, 1);
 }
+
+ThreadLimit::ThreadLimit(int n) : previous_(scoped_limit) {
+  scoped_limit = previous_ > 0 ? std::min(previous_, n) : n;
+}
+
+ThreadLimit::~ThreadLimit() { scoped_limit = previous_; }
 
 void set_max_threads(int n) {
   user_max_threads.store(n);

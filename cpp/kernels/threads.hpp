@@ -9,6 +9,19 @@ namespace fastmlp {
 int max_threads();
 void set_max_threads(int n);  // n >= 1
 
+// Caps max_threads() at n (≥ 1) on the calling thread while it lives: for a sequence of
+// small kernels that, as a whole, is better run on one thread than forked for each.
+class ThreadLimit {
+ public:
+  explicit ThreadLimit(int n);
+  ~ThreadLimit();
+  ThreadLimit(const ThreadLimit&) = delete;
+  ThreadLimit& operator=(const ThreadLimit&) = delete;
+
+ private:
+  int previous_;
+};
+
 bool openmp_enabled();
 int openmp_version();  // the _OPENMP date, 0 without OpenMP
 

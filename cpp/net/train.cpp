@@ -5,10 +5,16 @@
 #include <limits>
 #include <numeric>
 
+#include "kernels/threads.hpp"
 #include "net/random.hpp"
 
 namespace fastmlp {
 namespace {
+
+// Below about this many flops per thread in one training step (forward, both gradients:
+// 6·batch·Σ in·out), the step runs on one thread. Measured here on MNIST-1D 40-100-100-10:
+// batch 128 (11.5 MFLOP) ran 760k samples/s on one thread and slower on two.
+constexpr double min_step_flops_per_thread = 1 << 24;
 
 // Copies of everything one epoch changes, to undo it when it diverges.
 template <class T>
@@ -121,6 +127,11 @@ TrainResult train(Network<T>& net, Optimizer<T>& optimizer, const TrainingSet<T>
                   long long first_epoch, const std::function<bool()>& interrupted) {
   const index_t batch_size =
       options.batch_size <= 0 || options.batch_size >= data.n ? data.n : options.batch_size;
+  // A step is a dozen kernels; each would fork and join its own threads. Small steps run on
+  // one thread altogether (see min_step_flops_per_thread).
+  double step_flops = 0;
+  for (const DenseLayer& layer : net.layers()) step_flops += 6.0 * double(layer.in * layer.out);
+  const ThreadLimit threads(threads_for(step_flops * double(batch_size), min_step_flops_per_thread));
   const bool full_batch = batch_size == data.n;
   Minibatch<T> minibatch(data, net.n_inputs(), net.n_outputs(), full_batch ? 0 : batch_size);
   std::vector<int64_t> order(full_batch ? 0 : std::size_t(data.n));
