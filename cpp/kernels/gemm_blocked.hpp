@@ -55,15 +55,24 @@ constexpr double min_flops_per_thread = 1 << 19;
 constexpr double whole_b_budget_bytes = 8 << 20;
 
 // Writes the kc×W sliver dst[p*W + w] = src[w*stride_w + p*stride_p] for w < width, zero
-// beyond (edge slivers are padded so the register tile always runs full size).
+// beyond (edge slivers are padded so the register tile always runs full size). Reads follow
+// whichever of w and p is contiguous in src.
 template <int W, class T>
 void pack_sliver(const T* src, index_t stride_w, index_t stride_p, index_t width, index_t kc,
                  T* dst) {
-  if (width == W && stride_w == 1) {
-    for (index_t p = 0; p < kc; ++p) std::memcpy(dst + p * W, src + p * stride_p, W * sizeof(T));
+  if (stride_w == 1) {  // row by row
+    for (index_t p = 0; p < kc; ++p) {
+      const T* s = src + p * stride_p;
+      T* d = dst + p * W;
+      if (width == W) {
+        std::memcpy(d, s, W * sizeof(T));
+      } else {
+        for (index_t w = 0; w < W; ++w) d[w] = w < width ? s[w] : T(0);
+      }
+    }
     return;
   }
-  for (index_t w = 0; w < W; ++w) {
+  for (index_t w = 0; w < W; ++w) {  // column by column
     if (w < width) {
       const T* s = src + w * stride_w;
       for (index_t p = 0; p < kc; ++p) dst[p * W + w] = s[p * stride_p];
@@ -75,14 +84,16 @@ void pack_sliver(const T* src, index_t stride_w, index_t stride_p, index_t width
 
 // The register tile: acc = Σ_p A(r, p)·b[p*b_rs + c] with A(r, p) at a[r*a_rs + p*a_cs] (a
 // packed sliver: a_rs = 1, a_cs = MR; or MR rows of a row-major A read in place: a_rs = lda,
-// a_cs = 1) and B a packed sliver (b_rs = NR) or NR columns read in place (b_rs = ldb); then C(r, c) = alpha·acc + beta·C(r, c) for r < rows,
-// c < cols (C not read when beta == 0), C(r, c) being c_tile[r*rs_c + c*cs_c].
-template <class T>
+// a_cs = 1) and B a packed sliver (b_rs = NR) or NR columns read in place (b_rs = ldb); then
+// C(r, c) = alpha·acc + beta·C(r, c) for r < rows, c < cols (C not read when beta == 0),
+// C(r, c) being c_tile[r*rs_c + c*cs_c].
+// NV vectors wide: Blocking<T>::nv, or 1 for a narrow last column of tiles.
+template <int NV, class T>
 void register_tile(index_t kc, const T* a, index_t a_rs, index_t a_cs, const T* b, index_t b_rs,
                    T alpha, T beta, T* c_tile, index_t rs_c, index_t cs_c, index_t rows, index_t cols) {
   using S = Simd<T>;
   using reg = typename S::reg;
-  constexpr int MR = Blocking<T>::mr, NV = Blocking<T>::nv, L = S::lanes, NR = NV * L;
+  constexpr int MR = Blocking<T>::mr, L = S::lanes, NR = NV * L;
   reg acc[MR][NV];
   FASTMLP_UNROLL_FULLY
   for (int r = 0; r < MR; ++r)
@@ -274,6 +285,14 @@ void dot_product_gemm(const GemmArgs<T>& g, MatrixView<T> a, MatrixView<T> b) {
   });
 }
 
+// Columns computed for n columns of C: slivers of NR, the last one only one vector wide when
+// that covers it (see register_tile's NV).
+template <class T>
+constexpr index_t padded_width(index_t n) {
+  constexpr index_t L = Simd<T>::lanes, NR = Blocking<T>::nv * L;
+  return n / NR * NR + (n % NR == 0 ? 0 : n % NR <= L ? L : NR);
+}
+
 // Whether a run of MR rows of A can be read in place by the register tile (see above).
 template <class T>
 bool a_sliver_in_place(MatrixView<T> a, index_t rows) {
@@ -296,9 +315,9 @@ bool b_sliver_in_place(MatrixView<T> b, index_t m, index_t cols) {
 template <class T>
 double orientation_cost(index_t m, index_t n, index_t k, MatrixView<T> a, MatrixView<T> b,
                         bool c_transposed) {
-  constexpr index_t MR = Blocking<T>::mr, NR = Blocking<T>::nv * Simd<T>::lanes;
+  constexpr index_t MR = Blocking<T>::mr;
   constexpr double fmas_per_cycle = 2.0 * Simd<T>::lanes;
-  const double tiles = double(round_up(m, MR)) * double(round_up(n, NR)) * double(k);
+  const double tiles = double(round_up(m, MR)) * double(padded_width<T>(n)) * double(k);
   const double pack_a = a.cs == 1 ? 0.0 : double(m) * double(k);
   const double pack_b = double(k) * double(n) * (b.cs == 1 ? 0.25 : 1.5);
   const double write_c = c_transposed ? double(m) * double(n) : 0.0;
@@ -315,13 +334,15 @@ void gemm(const GemmArgs<T>& g) {
   }
   MatrixView<T> a = g.trans_a ? MatrixView<T>{g.a, 1, g.lda} : MatrixView<T>{g.a, g.lda, 1};
   MatrixView<T> b = g.trans_b ? MatrixView<T>{g.b, 1, g.ldb} : MatrixView<T>{g.b, g.ldb, 1};
-  // x·Wᵀ with a single sample or fewer outputs than a register tile is wide (the output
-  // layer): dot products waste no lanes on the missing columns. Each costs a horizontal sum,
-  // so they pay only over a long k (a layer of 10 inputs runs 5× fewer instructions in
-  // register tiles, by callgrind).
+  // x·Wᵀ with a single sample, a handful of outputs, or fewer outputs than a register tile is
+  // wide over a long k: dot products waste no lanes on the missing columns but each costs a
+  // horizontal sum. Measured here (4000 rows, float32): dot products ran 1.3–2.8× faster
+  // for 1 or 3 outputs at any k and for 10 or 20 outputs at k ≥ 298; register tiles (a
+  // one-vector-wide edge) 1.1–1.4× faster for 10 outputs at k ≤ 100 and 25 outputs at k ≤ 298
+  // (which the rule below, drawn at 10 and 20 outputs, gives to dot products: 15 % slower).
   constexpr index_t NR = Blocking<T>::nv * Simd<T>::lanes;
-  const bool long_k = g.k >= 4 * DotSimd<T>::lanes;
-  if (a.cs == 1 && b.rs == 1 && (g.m == 1 || (g.n < NR && long_k))) {
+  const bool few_columns = g.n <= 4 || (g.n < NR && g.k >= 256);
+  if (a.cs == 1 && b.rs == 1 && (g.m == 1 || few_columns)) {
     if (g.m == 1) {  // one sample: more columns per tile, for fewer passes over x
       dot_product_gemm<1, 8>(g, a, b);
     } else {
@@ -358,7 +379,7 @@ void gemm(const GemmArgs<T>& g) {
   }
 
   using B = Blocking<T>;
-  constexpr index_t MR = B::mr;
+  constexpr index_t MR = B::mr, L = Simd<T>::lanes;
   const index_t k = g.k;
   const int threads = threads_for(2.0 * double(m) * double(n) * double(k), min_flops_per_thread);
   // Row blocks of at most MC rows, as many for each thread, and of equal size: shrink MC to
@@ -375,7 +396,8 @@ void gemm(const GemmArgs<T>& g) {
   // OS has descheduled, so fewer is faster (measured: (75×4000)ᵀ·(4000×75) on 2 threads
   // beside another process ran 5 ms with 32 barriers, 1 ms on one thread).
   const index_t jc_blocks = ceil_div(n, B::nc);
-  const bool pack_all = double(jc_blocks * k * nc_max) * sizeof(T) <= whole_b_budget_bytes;
+  const bool pack_all =
+      threads > 1 && double(jc_blocks * k * nc_max) * sizeof(T) <= whole_b_budget_bytes;
   const index_t b_size = pack_all ? jc_blocks * k * nc_max : kc_max * nc_max;
   T* b_packed = static_cast<T*>(
       thread_workspace(sizeof(T) * size_t(b_size + threads * a_block_size)));
@@ -387,8 +409,12 @@ void gemm(const GemmArgs<T>& g) {
   // Packs sliver jr of block (jc, pc) unless the register tile reads it in place.
   const auto pack_b = [&](index_t jc, index_t nc, index_t pc, index_t kc, index_t jr) {
     const index_t cols = smaller(NR, nc - jr);
-    if (!b_sliver_in_place(b, m, cols)) {
-      pack_sliver<NR>(b.at(pc, jc + jr), b.cs, b.rs, cols, kc, panel(jc, pc) + jr * kc);
+    if (b_sliver_in_place(b, m, cols)) return;
+    T* dst = panel(jc, pc) + jr * kc;
+    if (cols <= L) {
+      pack_sliver<L>(b.at(pc, jc + jr), b.cs, b.rs, cols, kc, dst);
+    } else {
+      pack_sliver<NR>(b.at(pc, jc + jr), b.cs, b.rs, cols, kc, dst);
     }
   };
   // Rows [ic, ic + mc) of the computed matrix, for block (jc, pc): pack A, sweep the tiles.
@@ -414,10 +440,19 @@ void gemm(const GemmArgs<T>& g) {
       const index_t i = ic + ir, j = jc + jr;
       const bool a_in_place = a_sliver_in_place(a, rows);
       const bool b_in_place = b_sliver_in_place(b, m, cols);
-      register_tile(kc, a_in_place ? a.at(i, pc) : a_block + ir * kc, a_in_place ? a.rs : 1,
-                    a_in_place ? 1 : MR, b_in_place ? b.at(pc, j) : b_panel + jr * kc,
-                    b_in_place ? b.rs : NR, g.alpha, beta, g.c + i * rs_c + j * cs_c, rs_c,
-                    cs_c, rows, cols);
+      const auto tile = [&](auto vectors) {
+        constexpr int NV = decltype(vectors)::value;
+        register_tile<NV>(kc, a_in_place ? a.at(i, pc) : a_block + ir * kc,
+                          a_in_place ? a.rs : 1, a_in_place ? 1 : MR,
+                          b_in_place ? b.at(pc, j) : b_panel + jr * kc,
+                          b_in_place ? b.rs : NV * L, g.alpha, beta, g.c + i * rs_c + j * cs_c,
+                          rs_c, cs_c, rows, cols);
+      };
+      if (cols <= L) {  // packed one vector wide by pack_b
+        tile(std::integral_constant<int, 1>{});
+      } else {
+        tile(std::integral_constant<int, B::nv>{});
+      }
       if (last_kc) epilogue(i, rows, j, cols);
     }
   };
