@@ -92,10 +92,25 @@ double sigmoid_binary_cross_entropy(index_t m, index_t n, const T* logits, const
   return sum;
 }
 
+// db(j) = Σ_i dy(i, j), always summed in the same order. Few columns (an output layer of
+// one unit, a tiny net) are summed by four interleaved accumulators per column: one running
+// sum per column would wait on the adder's latency at every row.
 template <class T>
 void bias_gradient(index_t m, index_t n, const T* dy, T* db) {
   for (index_t j = 0; j < n; ++j) db[j] = T(0);
-  for (index_t i = 0; i < m; ++i) {  // row by row: contiguous, and the same order always
+  if (n < 4) {
+    for (index_t j = 0; j < n; ++j) {
+      T partial[4] = {T(0), T(0), T(0), T(0)};
+      index_t i = 0;
+      for (; i + 4 <= m; i += 4) {
+        for (int u = 0; u < 4; ++u) partial[u] += dy[(i + u) * n + j];
+      }
+      for (; i < m; ++i) partial[0] += dy[i * n + j];
+      db[j] = (partial[0] + partial[1]) + (partial[2] + partial[3]);
+    }
+    return;
+  }
+  for (index_t i = 0; i < m; ++i) {  // row by row: contiguous
     const T* row = dy + i * n;
     for (index_t j = 0; j < n; ++j) db[j] += row[j];
   }
