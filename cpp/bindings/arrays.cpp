@@ -33,13 +33,13 @@ std::vector<py::array> as_float_arrays(
     const char* func, const std::vector<std::pair<const char*, py::handle>>& inputs) {
   std::vector<py::array> arrays;
   const py::handle first = inputs.front().second;
-  const int num = py::isinstance<py::array>(first)
-                      ? type_num(py::reinterpret_borrow<py::array>(first))
-                      : -1;
+  const int num =
+      py::isinstance<py::array>(first) ? type_num(py::reinterpret_borrow<py::array>(first)) : -1;
   bool ready = num == numpy_type_num<float>() || num == numpy_type_num<double>();
   for (const auto& input : inputs) ready = ready && is_native_float_array(input.second, num);
   if (ready) {
-    for (const auto& input : inputs) arrays.push_back(py::reinterpret_borrow<py::array>(input.second));
+    for (const auto& input : inputs)
+      arrays.push_back(py::reinterpret_borrow<py::array>(input.second));
     return arrays;
   }
   py::tuple names(inputs.size()), values(inputs.size());

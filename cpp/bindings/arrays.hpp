@@ -64,9 +64,8 @@ void check_array(const char* what, const py::array& a, int ndim) {
                          std::string(py::str(a.dtype())));
   }
   if (ndim >= 0 && a.ndim() != ndim) {
-    throw py::value_error(std::string(what) + " must have " + std::to_string(ndim) +
-                          " dimension" + (ndim == 1 ? "" : "s") + ", got shape " +
-                          shape_string(a));
+    throw py::value_error(std::string(what) + " must have " + std::to_string(ndim) + " dimension" +
+                          (ndim == 1 ? "" : "s") + ", got shape " + shape_string(a));
   }
   throw py::value_error(std::string(what) + " must be C-contiguous and aligned");
 }
@@ -75,8 +74,8 @@ void check_array(const char* what, const py::array& a, int ndim) {
 // they already are (checked here, the fast path), otherwise converted by the Python function
 // fastmlp._arrays.as_float_arrays, which promotes as numpy does and raises a TypeError
 // naming the argument for what cannot be converted.
-std::vector<py::array> as_float_arrays(const char* func,
-                                       const std::vector<std::pair<const char*, py::handle>>& inputs);
+std::vector<py::array> as_float_arrays(
+    const char* func, const std::vector<std::pair<const char*, py::handle>>& inputs);
 
 // A finite float scalar argument, else ValueError.
 double finite_scalar(const char* func, const char* name, double value);

@@ -27,8 +27,8 @@ void check_rows(const char* what, const py::array& a, index_t rows, index_t colu
   check_array<T>(what, a, columns < 0 ? 1 : 2);
   if (a.shape(0) != rows || (columns >= 0 && a.shape(1) != columns)) {
     throw py::value_error(std::string(what) + " must have shape (" + std::to_string(rows) +
-                          (columns >= 0 ? ", " + std::to_string(columns) + ")" : ",)") +
-                          ", got " + shape_string(a));
+                          (columns >= 0 ? ", " + std::to_string(columns) + ")" : ",)") + ", got " +
+                          shape_string(a));
   }
 }
 
@@ -54,9 +54,9 @@ TrainingSet<T> training_set(const Network<T>& net, Loss loss, const py::array& x
     const auto* labels = static_cast<const int64_t*>(y.data());
     for (index_t i = 0; i < data.n; ++i) {
       if (labels[i] < 0 || labels[i] >= net.n_outputs()) {
-        throw py::value_error("labels[" + std::to_string(i) + "] = " +
-                              std::to_string(labels[i]) + " is not a class index in [0, " +
-                              std::to_string(net.n_outputs()) + ")");
+        throw py::value_error("labels[" + std::to_string(i) + "] = " + std::to_string(labels[i]) +
+                              " is not a class index in [0, " + std::to_string(net.n_outputs()) +
+                              ")");
       }
     }
     data.targets.labels = labels;
@@ -162,8 +162,8 @@ void bind_network(py::module_& m, const char* name) {
             TrainResult result;
             {
               py::gil_scoped_release release;
-              result = train(net, optimizer, data, options, learning_rates, first_epoch,
-                             interrupted);
+              result =
+                  train(net, optimizer, data, options, learning_rates, first_epoch, interrupted);
             }
             if (signalled) throw py::error_already_set();  // between epochs: consistent
             const auto count = py::ssize_t(result.epochs.size());
@@ -179,8 +179,8 @@ void bind_network(py::module_& m, const char* name) {
           },
           py::arg("optimizer"), py::arg("x"), py::arg("loss"), py::arg("targets"),
           py::arg("sample_weight"), py::arg("mean"), py::arg("l2"), py::arg("batch_size"),
-          py::arg("shuffle"), py::arg("seed"), py::arg("learning_rates"),
-          py::arg("first_epoch"), py::arg("stop_requested"),
+          py::arg("shuffle"), py::arg("seed"), py::arg("learning_rates"), py::arg("first_epoch"),
+          py::arg("stop_requested"),
           "Trains one epoch per learning rate; returns (losses, accuracies, stop reason).");
 }
 
@@ -188,9 +188,8 @@ template <class T>
 void bind_optimizer(py::module_& m, const char* name) {
   using Opt = Optimizer<T>;
   py::class_<Opt>(m, name)
-      .def(py::init([](OptimizerKind kind, index_t n_parameters, double momentum,
-                       bool nesterov, double weight_decay, double beta1, double beta2,
-                       double eps) {
+      .def(py::init([](OptimizerKind kind, index_t n_parameters, double momentum, bool nesterov,
+                       double weight_decay, double beta1, double beta2, double eps) {
              OptimizerSpec spec{kind, momentum, weight_decay, nesterov, beta1, beta2, eps};
              return Opt(spec, n_parameters);
            }),

@@ -39,11 +39,11 @@ py::array matmul(const py::object& a_in, const py::object& b_in, bool trans_a, b
     g.n = b.shape(trans_b ? 0 : 1);
     const index_t k_b = b.shape(trans_b ? 1 : 0);
     if (g.k != k_b) {
-      throw py::value_error("matmul: op(a) is " + std::to_string(g.m) + "×" +
-                            std::to_string(g.k) + " but op(b) has " + std::to_string(k_b) +
-                            " rows (a.shape=" + shape_string(a) + ", trans_a=" +
-                            (trans_a ? "True" : "False") + "; b.shape=" + shape_string(b) +
-                            ", trans_b=" + (trans_b ? "True" : "False") + ")");
+      throw py::value_error(
+          "matmul: op(a) is " + std::to_string(g.m) + "×" + std::to_string(g.k) +
+          " but op(b) has " + std::to_string(k_b) + " rows (a.shape=" + shape_string(a) +
+          ", trans_a=" + (trans_a ? "True" : "False") + "; b.shape=" + shape_string(b) +
+          ", trans_b=" + (trans_b ? "True" : "False") + ")");
     }
     auto c = output_array<T>("matmul", out, {g.m, g.n}, {&a, &b});
     g.alpha = T(alpha);
@@ -144,8 +144,8 @@ py::tuple least_squares(const py::array& pred, const py::array& target, double s
     check_array<T>("pred", pred, 2);
     check_array<T>("target", target, 2);
     if (target.shape(0) != pred.shape(0) || target.shape(1) != pred.shape(1)) {
-      throw py::value_error("target must have the shape of pred " + shape_string(pred) +
-                            ", got " + shape_string(target));
+      throw py::value_error("target must have the shape of pred " + shape_string(pred) + ", got " +
+                            shape_string(target));
     }
     py::array_t<T> dpred({pred.shape(0), pred.shape(1)});
     const T* p = static_cast<const T*>(pred.data());
@@ -154,14 +154,14 @@ py::tuple least_squares(const py::array& pred, const py::array& target, double s
     double loss;
     {
       GilReleaseFor release(double(pred.size()));
-      loss = kernels().typed<T>().least_squares(pred.shape(0), pred.shape(1), p, t, nullptr, d, scale);
+      loss =
+          kernels().typed<T>().least_squares(pred.shape(0), pred.shape(1), p, t, nullptr, d, scale);
     }
     return py::make_tuple(loss, dpred);
   });
 }
 
-py::tuple softmax_cross_entropy(const py::array& logits, const py::array& labels,
-                                double scale) {
+py::tuple softmax_cross_entropy(const py::array& logits, const py::array& labels, double scale) {
   return with_float_dtype("logits", logits, [&](auto zero) -> py::tuple {
     using T = decltype(zero);
     check_array<T>("logits", logits, 2);
@@ -244,13 +244,13 @@ same for any thread count. The GIL is released while the product runs.
         py::arg("trans_a") = false, py::arg("trans_b") = false, py::arg("alpha") = 1.0,
         py::arg("beta") = 0.0, py::arg("out") = py::none(),
         "matmul in plain loops with float64 sums: the tests' oracle.");
-  m.def("linear", &linear, py::arg("x"), py::arg("weight"), py::arg("bias"),
-        py::arg("activation"), py::arg("activation_param"), py::arg("out"),
+  m.def("linear", &linear, py::arg("x"), py::arg("weight"), py::arg("bias"), py::arg("activation"),
+        py::arg("activation_param"), py::arg("out"),
         "act(x·weightᵀ + bias), the activation fused into the GEMM's write-back.");
-  m.def("activation_forward", &activation_forward, py::arg("kind"), py::arg("x"),
+  m.def("activation_forward", &activation_forward, py::arg("kind"), py::arg("x"), py::arg("param"),
+        py::arg("out"));
+  m.def("activation_backward", &activation_backward, py::arg("kind"), py::arg("x"), py::arg("dy"),
         py::arg("param"), py::arg("out"));
-  m.def("activation_backward", &activation_backward, py::arg("kind"), py::arg("x"),
-        py::arg("dy"), py::arg("param"), py::arg("out"));
   m.def("least_squares", &least_squares, py::arg("pred"), py::arg("target"), py::arg("scale"),
         "(scale·Σ(pred−target)², its gradient with respect to pred)");
   m.def("softmax_cross_entropy", &softmax_cross_entropy, py::arg("logits"), py::arg("labels"),

@@ -14,8 +14,7 @@ bool cpu_runs(Isa isa) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
     // libgcc's checks include the OS's consent (XCR0) to save the wider registers.
     case Isa::avx2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    case Isa::avx512:
-      return cpu_runs(Isa::avx2) && __builtin_cpu_supports("avx512f");
+    case Isa::avx512: return cpu_runs(Isa::avx2) && __builtin_cpu_supports("avx512f");
 #endif
     default: return false;
   }

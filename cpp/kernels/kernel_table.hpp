@@ -71,13 +71,12 @@ struct TypedKernels {
   // y = act(x), elementwise over n values; y may alias x.
   void (*activation_forward)(Activation kind, T param, index_t n, const T* x, T* y);
   // dx = dy · act'(x), elementwise; dx may alias dy.
-  void (*activation_backward)(Activation kind, T param, index_t n, const T* x, const T* dy,
-                              T* dx);
+  void (*activation_backward)(Activation kind, T param, index_t n, const T* x, const T* dy, T* dx);
   // The losses sum a per-row loss times `scale` (times row_weight[i] when row_weight is not
   // null: sample weights) and write its gradient, scaled the same way, in the same pass.
   // Squared error: Σ (pred − target)², dpred = 2·(pred − target).
-  double (*least_squares)(index_t m, index_t n, const T* pred, const T* target,
-                          const T* row_weight, T* dpred, double scale);
+  double (*least_squares)(index_t m, index_t n, const T* pred, const T* target, const T* row_weight,
+                          T* dpred, double scale);
   // Softmax cross-entropy of (m, n) logits against labels in [0, n), dlogits =
   // softmax(logits) − onehot(labels). Labels must be validated first.
   double (*softmax_cross_entropy)(index_t m, index_t n, const T* logits, const int64_t* labels,
@@ -104,13 +103,23 @@ struct KernelTable {
 };
 
 template <>
-inline const TypedKernels<float>& KernelTable::typed<float>() const { return f32; }
+inline const TypedKernels<float>& KernelTable::typed<float>() const {
+  return f32;
+}
 template <>
-inline const TypedKernels<double>& KernelTable::typed<double>() const { return f64; }
+inline const TypedKernels<double>& KernelTable::typed<double>() const {
+  return f64;
+}
 
 // One table per ISA, each defined in kernels_<isa>.cpp (compiled with that ISA's flags).
-namespace generic { const KernelTable& kernel_table(); }
-namespace avx2 { const KernelTable& kernel_table(); }
-namespace avx512 { const KernelTable& kernel_table(); }
+namespace generic {
+const KernelTable& kernel_table();
+}
+namespace avx2 {
+const KernelTable& kernel_table();
+}
+namespace avx512 {
+const KernelTable& kernel_table();
+}
 
 }  // namespace fastmlp

@@ -29,7 +29,8 @@ template <class T>
 void sgd_step(const SgdStep<T>& s, index_t n, T* param, const T* grad, T* velocity) {
   parallel_ranges(n, [&](index_t begin, index_t end) {
     if (s.momentum == T(0)) {
-      for (index_t i = begin; i < end; ++i) param[i] -= s.lr * (grad[i] + s.weight_decay * param[i]);
+      for (index_t i = begin; i < end; ++i)
+        param[i] -= s.lr * (grad[i] + s.weight_decay * param[i]);
       return;
     }
     for (index_t i = begin; i < end; ++i) {
@@ -41,8 +42,7 @@ void sgd_step(const SgdStep<T>& s, index_t n, T* param, const T* grad, T* veloci
 }
 
 template <class T>
-void adam_step(const AdamStep<T>& s, index_t n, T* param, const T* grad, T* moment1,
-               T* moment2) {
+void adam_step(const AdamStep<T>& s, index_t n, T* param, const T* grad, T* moment1, T* moment2) {
   const T step_size = T(double(s.lr) / (1 - std::pow(double(s.beta1), double(s.t))));
   const T inv_sqrt_correction2 = T(1 / std::sqrt(1 - std::pow(double(s.beta2), double(s.t))));
   const T decay = s.decoupled_weight_decay ? T(1) - s.lr * s.weight_decay : T(1);
@@ -53,7 +53,8 @@ void adam_step(const AdamStep<T>& s, index_t n, T* param, const T* grad, T* mome
       const T g = grad[i] + l2 * param[i];
       moment1[i] = s.beta1 * moment1[i] + (T(1) - s.beta1) * g;
       moment2[i] = s.beta2 * moment2[i] + (T(1) - s.beta2) * g * g;
-      param[i] = p - step_size * moment1[i] / (std::sqrt(moment2[i]) * inv_sqrt_correction2 + s.eps);
+      param[i] =
+          p - step_size * moment1[i] / (std::sqrt(moment2[i]) * inv_sqrt_correction2 + s.eps);
     }
   });
 }

@@ -22,7 +22,8 @@ thread_local int scoped_limit = 0;  // 0: none (see ThreadLimit)
 // parallel region: another library may have started the pool, and workers forked by a pool
 // (multiprocessing, joblib) should not each take every core anyway.
 void mark_forked_child() { in_forked_child.store(true); }
-[[maybe_unused]] const int fork_handler_registered = pthread_atfork(nullptr, nullptr, mark_forked_child);
+[[maybe_unused]] const int fork_handler_registered =
+    pthread_atfork(nullptr, nullptr, mark_forked_child);
 #endif
 
 }  // namespace

@@ -27,8 +27,8 @@ bool fuses_activation(const DenseLayer& layer) {
 // out (n, layer.out) = act(x·Wᵀ + b) with bias and activation fused in the GEMM write-back;
 // the identity activation when `with_activation` is false.
 template <class T>
-void dense_forward(const DenseLayer& layer, const T* weight, const T* bias, const T* x,
-                   index_t n, T* out, bool with_activation) {
+void dense_forward(const DenseLayer& layer, const T* weight, const T* bias, const T* x, index_t n,
+                   T* out, bool with_activation) {
   GemmArgs<T> g;
   g.trans_b = true;
   g.m = n;
@@ -66,7 +66,8 @@ index_t count_correct(Loss loss, const T* output, index_t n, index_t width,
       correct += argmax(row, width) == targets.labels[i];
     } else {  // binary: a row is right when every label is (subset accuracy, as sklearn)
       bool all = true;
-      for (index_t j = 0; j < width; ++j) all = all && ((row[j] > 0) == (targets.values[i * width + j] > T(0.5)));
+      for (index_t j = 0; j < width; ++j)
+        all = all && ((row[j] > 0) == (targets.values[i * width + j] > T(0.5)));
       correct += all;
     }
   }
@@ -170,8 +171,8 @@ void Network<T>::forward_for_training(const T* x, index_t n, uint64_t dropout_se
         const T keep_scale = T(1 / (1 - layer.dropout));
         const uint64_t layer_seed = mix64(dropout_seed ^ (uint64_t(l) << 56));
         for (index_t i = 0; i < size; ++i) {
-          scale[i] = unit_interval(mix64(layer_seed + uint64_t(i))) < layer.dropout ? T(0)
-                                                                                     : keep_scale;
+          scale[i] =
+              unit_interval(mix64(layer_seed + uint64_t(i))) < layer.dropout ? T(0) : keep_scale;
           h[i] *= scale[i];
         }
       }
@@ -192,8 +193,9 @@ void Network<T>::backward(const T* x, index_t n) {
   const auto& k = kernels().typed<T>();
   for (std::size_t l = layers_.size(); l-- > 0;) {
     const DenseLayer& layer = layers_[l];
-    const T* input = l == 0 ? x : has_own_output(layers_[l - 1]) ? output_[l - 1].data()
-                                                                  : pre_activation_[l - 1].data();
+    const T* input = l == 0                           ? x
+                     : has_own_output(layers_[l - 1]) ? output_[l - 1].data()
+                                                      : pre_activation_[l - 1].data();
     // dW = deltaᵀ · input: (out, n)·(n, in); threads split W's rows and columns, never n.
     GemmArgs<T> weight_grad;
     weight_grad.trans_a = true;
@@ -252,16 +254,16 @@ double Network<T>::loss_and_gradient(const T* x, index_t n, const Targets<T>& ta
   double value = 0;
   switch (loss.kind) {
     case Loss::least_squares:
-      value = k.least_squares(n, width, output, targets.values, targets.row_weight,
-                              delta_.data(), loss.scale);
+      value = k.least_squares(n, width, output, targets.values, targets.row_weight, delta_.data(),
+                              loss.scale);
       break;
     case Loss::cross_entropy:
       value = k.softmax_cross_entropy(n, width, output, targets.labels, targets.row_weight,
                                       delta_.data(), loss.scale);
       break;
     case Loss::binary_cross_entropy:
-      value = k.sigmoid_binary_cross_entropy(n, width, output, targets.values,
-                                             targets.row_weight, delta_.data(), loss.scale);
+      value = k.sigmoid_binary_cross_entropy(n, width, output, targets.values, targets.row_weight,
+                                             delta_.data(), loss.scale);
       break;
   }
   if (correct != nullptr && loss.kind != Loss::least_squares) {

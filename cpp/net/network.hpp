@@ -62,8 +62,8 @@ class Network {
   // The loss of the batch (x, targets) and, into gradients(), its gradient with respect to
   // every parameter. Dropout masks come from `dropout_seed`. Counts the rows predicted
   // right into *correct when it is not null (classification losses only).
-  double loss_and_gradient(const T* x, index_t n, const Targets<T>& targets,
-                           const LossSpec& loss, uint64_t dropout_seed, index_t* correct);
+  double loss_and_gradient(const T* x, index_t n, const Targets<T>& targets, const LossSpec& loss,
+                           uint64_t dropout_seed, index_t* correct);
 
  private:
   void forward_for_training(const T* x, index_t n, uint64_t dropout_seed);

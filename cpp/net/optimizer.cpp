@@ -11,9 +11,9 @@ namespace {
 
 void check_range(const char* name, double value, double low, double high, bool high_open) {
   if (!(value >= low && (high_open ? value < high : value <= high))) {
-    throw std::invalid_argument(std::string(name) + " must be in [" + std::to_string(low) +
-                                ", " + std::to_string(high) + (high_open ? ")" : "]") +
-                                ", got " + std::to_string(value));
+    throw std::invalid_argument(std::string(name) + " must be in [" + std::to_string(low) + ", " +
+                                std::to_string(high) + (high_open ? ")" : "]") + ", got " +
+                                std::to_string(value));
   }
 }
 

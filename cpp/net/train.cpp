@@ -21,7 +21,9 @@ template <class T>
 class Snapshot {
  public:
   Snapshot(Network<T>& net, Optimizer<T>& optimizer)
-      : net_(net), optimizer_(optimizer), parameters_(net.n_parameters()),
+      : net_(net),
+        optimizer_(optimizer),
+        parameters_(net.n_parameters()),
         states_{AlignedBuffer<T>(optimizer.state(0).size()),
                 AlignedBuffer<T>(optimizer.state(1).size())} {}
 
@@ -57,7 +59,10 @@ template <class T>
 class Minibatch {
  public:
   Minibatch(const TrainingSet<T>& data, index_t n_inputs, index_t n_outputs, index_t capacity)
-      : data_(data), n_inputs_(n_inputs), n_outputs_(n_outputs), x_(capacity * n_inputs),
+      : data_(data),
+        n_inputs_(n_inputs),
+        n_outputs_(n_outputs),
+        x_(capacity * n_inputs),
         values_(data.targets.values ? capacity * n_outputs : 0),
         labels_(data.targets.labels ? std::size_t(capacity) : 0),
         weights_(data.targets.row_weight ? capacity : 0) {}
@@ -92,7 +97,6 @@ class Minibatch {
   std::vector<int64_t> labels_;
   AlignedBuffer<T> weights_;
 };
-
 
 template <class T>
 bool all_finite(const T* values, index_t n) {
@@ -131,7 +135,8 @@ TrainResult train(Network<T>& net, Optimizer<T>& optimizer, const TrainingSet<T>
   // one thread altogether (see min_step_flops_per_thread).
   double step_flops = 0;
   for (const DenseLayer& layer : net.layers()) step_flops += 6.0 * double(layer.in * layer.out);
-  const ThreadLimit threads(threads_for(step_flops * double(batch_size), min_step_flops_per_thread));
+  const ThreadLimit threads(
+      threads_for(step_flops * double(batch_size), min_step_flops_per_thread));
   const bool full_batch = batch_size == data.n;
   Minibatch<T> minibatch(data, net.n_inputs(), net.n_outputs(), full_batch ? 0 : batch_size);
   std::vector<int64_t> order(full_batch ? 0 : std::size_t(data.n));
@@ -154,24 +159,22 @@ TrainResult train(Network<T>& net, Optimizer<T>& optimizer, const TrainingSet<T>
     index_t correct = 0;
     for (index_t start = 0, step = 0; start < data.n; start += batch_size, ++step) {
       const index_t rows = batch_size < data.n - start ? batch_size : data.n - start;
-      const TrainingSet<T> batch =
-          full_batch ? data : minibatch.gather(order.data() + start, rows);
+      const TrainingSet<T> batch = full_batch ? data : minibatch.gather(order.data() + start, rows);
       const double weight = total_weight(batch);
       const LossSpec loss{options.loss, options.mean ? mean_scale(options.loss, net, batch) : 1.0,
                           options.l2};
       index_t batch_correct = 0;
-      const double value = net.loss_and_gradient(batch.x, batch.n, batch.targets, loss,
-                                                 mix64(epoch_seed + uint64_t(step)),
-                                                 &batch_correct);
+      const double value =
+          net.loss_and_gradient(batch.x, batch.n, batch.targets, loss,
+                                mix64(epoch_seed + uint64_t(step)), &batch_correct);
       loss_sum += options.mean ? value * weight : value;
       correct += batch_correct;
       optimizer.step(net.parameters(), net.gradients(), learning_rates[e]);
     }
     EpochResult epoch;
     epoch.loss = options.mean ? (data_weight > 0 ? loss_sum / data_weight : 0) : loss_sum;
-    epoch.accuracy = options.loss == Loss::least_squares
-                         ? std::numeric_limits<double>::quiet_NaN()
-                         : double(correct) / double(data.n);
+    epoch.accuracy = options.loss == Loss::least_squares ? std::numeric_limits<double>::quiet_NaN()
+                                                         : double(correct) / double(data.n);
     if (!std::isfinite(epoch.loss) || !all_finite(net.parameters(), net.n_parameters())) {
       snapshot.restore();
       result.stop = StopReason::diverged;

@@ -15,7 +15,7 @@ template <class T>
 struct TrainingSet {
   const T* x = nullptr;  // (n, n_inputs)
   index_t n = 0;
-  Targets<T> targets;    // validated: labels in range, weights ≥ 0
+  Targets<T> targets;  // validated: labels in range, weights ≥ 0
 };
 
 struct TrainOptions {
@@ -24,7 +24,7 @@ struct TrainOptions {
   double l2 = 0;           // adds l2/2 · Σ W² to every batch's loss
   index_t batch_size = 0;  // 0 or ≥ n: full batch
   bool shuffle = true;
-  uint64_t seed = 0;       // with the epoch's number, fixes its shuffle and dropout masks
+  uint64_t seed = 0;  // with the epoch's number, fixes its shuffle and dropout masks
 };
 
 struct EpochResult {
