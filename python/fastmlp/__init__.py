@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastmlp import _core, callbacks, ops, optim
+from fastmlp import _core, callbacks, datasets, ops, optim
 from fastmlp.io import load, save
 from fastmlp.layers import (
     ELU,
@@ -43,6 +43,7 @@ __all__ = [
     "Tanh",
     "__version__",
     "callbacks",
+    "datasets",
     "get_num_threads",
     "info",
     "load",
