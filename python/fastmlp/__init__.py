@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastmlp import _core, callbacks, datasets, ops, optim
+from fastmlp import _core, analysis, callbacks, datasets, ops, optim
 from fastmlp.io import load, save
 from fastmlp.layers import (
     ELU,
@@ -42,6 +42,7 @@ __all__ = [
     "Softplus",
     "Tanh",
     "__version__",
+    "analysis",
     "callbacks",
     "datasets",
     "get_num_threads",
