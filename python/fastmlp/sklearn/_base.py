@@ -33,7 +33,7 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     return probabilities
 
 
-# As scikit-learn's MLPs; other formats are converted to CSR, then to dense (see _dense)
+# As scikit-learn's MLPs; other formats go to CSR, then dense (see _network_input)
 SPARSE_FORMATS = ["csr", "csc"]
 
 _OUTPUT_ACTIVATIONS = {"identity": lambda z: z, "logistic": expit, "softmax": _softmax}
@@ -162,7 +162,6 @@ class BaseMLP(BaseEstimator, ABC):  # type: ignore[misc]
         hidden = self._hidden_sizes()
         first_pass = not hasattr(self, "network_") or (not self.warm_start and not incremental)
         X, y = self._validate_input(X, y, incremental, reset=first_pass)
-        X = _dense(X)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
         sample_weight = self._sample_weight(y, sample_weight, incremental)
@@ -172,7 +171,7 @@ class BaseMLP(BaseEstimator, ABC):  # type: ignore[misc]
             self._initialize(X, targets, hidden, random_state)
         else:
             self._check_continuable(hidden)
-        X = X.astype(self.network_.dtype, copy=False)  # once, not in every epoch
+        X = _network_input(X, self.network_.dtype)  # once, not in every epoch
         with thread_limit(threads_for_fit(self.n_threads)):
             if self.solver == "lbfgs":
                 fit_lbfgs(self, X, targets, sample_weight)
@@ -244,7 +243,7 @@ class BaseMLP(BaseEstimator, ABC):  # type: ignore[misc]
         X = validate_data(
             self, X, accept_sparse=SPARSE_FORMATS, dtype=(np.float64, np.float32), reset=False
         )
-        return _dense(X)
+        return _network_input(X, self.network_.dtype)
 
     def _logits(self, X: np.ndarray) -> np.ndarray:
         """The output layer before its activation, (n, n_outputs), for checked input."""
@@ -274,6 +273,9 @@ class BaseMLP(BaseEstimator, ABC):  # type: ignore[misc]
         return tags
 
 
-def _dense(X: Any) -> np.ndarray:
-    dense: np.ndarray = X.toarray() if scipy.sparse.issparse(X) else X
-    return dense
+def _network_input(X: Any, dtype: np.dtype[Any]) -> np.ndarray:
+    """X dense, C-contiguous and aligned, in the network's dtype. (Arrays unpickled from
+    protocol-5 buffers, as Dask sends them, can be unaligned, which the core refuses.)"""
+    if scipy.sparse.issparse(X):
+        X = X.toarray()
+    return np.require(X, dtype=dtype, requirements=["C_CONTIGUOUS", "ALIGNED"])
