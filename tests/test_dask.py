@@ -3,6 +3,10 @@ through joblib's Dask backend, and fitted estimators travelling between processe
 
 from __future__ import annotations
 
+import importlib.util
+import re
+from pathlib import Path
+
 import joblib
 import numpy as np
 import pytest
@@ -54,3 +58,14 @@ def test_fitted_estimators_travel_between_processes(client):
 def test_a_dask_worker_fits_on_one_thread(client):
     assert client.submit(threads_for_fit, None).result() == 1
     assert client.submit(threads_for_fit, 2).result() == 2
+
+
+def test_hyperparameter_search_example_on_a_remote_scheduler(client, capsys):
+    path = Path(__file__).resolve().parent.parent / "examples" / "hyperparameter_search.py"
+    spec = importlib.util.spec_from_file_location("hyperparameter_search", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    example.main([client.scheduler.address, "--quick"])  # as a user points it at a cluster
+    out = capsys.readouterr().out
+    assert "6 fits on 2 Dask workers" in out
+    assert re.search(r"best: depth \d, width 16, learning rate 0.01: CV accuracy 0\.\d+", out)
