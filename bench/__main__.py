@@ -6,7 +6,7 @@ import argparse
 import importlib
 import time
 
-MODULES = ["imports", "gemm", "train"]
+MODULES = ["imports", "gemm", "train", "sklearn"]
 
 
 def main(argv: list[str] | None = None) -> None:
