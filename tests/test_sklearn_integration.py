@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pickle
 import re
+from pathlib import Path
 
 import joblib
 import numpy as np
@@ -138,3 +139,13 @@ def test_unaligned_arrays_as_dask_unpickles_them():
     assert_array_equal(
         clf.predict_proba(unaligned), MLPClassifier(**QUICK).fit(X, Y).predict_proba(X)
     )
+
+
+def test_readme_estimator_example_runs(capsys):
+    readme = Path(__file__).resolve().parents[1] / "README.md"
+    if not readme.is_file():
+        pytest.skip("needs the source tree")
+    section = readme.read_text().split("## scikit-learn estimators", 1)[1]
+    example = re.findall(r"```python\n(.*?)```", section, re.S)[0]
+    exec(compile(example, str(readme), "exec"), {})
+    assert "{'mlpclassifier__alpha': " in capsys.readouterr().out
