@@ -275,3 +275,17 @@ def test_scores_at_least_scikit_learns_in_cross_validation():
         scores[cls.__module__] = cross_val_score(model, X, y, cv=5)
     ours, theirs = scores.values()
     assert ours.mean() >= theirs.mean() - theirs.std()
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "sgd"])
+def test_verbose_prints_scikit_learns_lines(solver, capsys):
+    X, y, _ = dataset("multiclass")
+    clf = MLPClassifier(solver=solver, max_iter=3, verbose=True, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        clf.fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(",")[0] for line in lines] == ["Iteration 1", "Iteration 2", "Iteration 3"]
+    if solver == "sgd":
+        assert lines == [
+            f"Iteration {i + 1}, loss = {v:.8f}" for i, v in enumerate(clf.loss_curve_)
+        ]

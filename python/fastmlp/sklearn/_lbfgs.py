@@ -5,6 +5,7 @@ alpha / (2 · Σ sample weights) · ||W||²) and its stopping rules (``max_iter`
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -37,8 +38,10 @@ def fit_lbfgs(
         )
         return scale * value, scale * gradient.astype(np.float64)
 
+    iteration = itertools.count(1)
+
     def report(intermediate_result: Any) -> None:
-        print(f"Iteration {intermediate_result.nit}, loss = {intermediate_result.fun:.8f}")
+        print(f"Iteration {next(iteration)}, loss = {intermediate_result.fun:.8f}")
 
     result = minimize(
         objective,
