@@ -15,7 +15,7 @@ from sklearn.datasets import make_classification
 from sklearn.model_selection import GridSearchCV
 
 from fastmlp.sklearn import MLPClassifier
-from fastmlp.sklearn._threads import threads_for_fit
+from fastmlp.sklearn._threads import thread_cap
 
 distributed = pytest.importorskip("distributed")  # in the test extra; optional for users
 
@@ -56,8 +56,8 @@ def test_fitted_estimators_travel_between_processes(client):
 
 
 def test_a_dask_worker_fits_on_one_thread(client):
-    assert client.submit(threads_for_fit, None).result() == 1
-    assert client.submit(threads_for_fit, 2).result() == 2
+    assert client.submit(thread_cap, None).result() == 1
+    assert client.submit(thread_cap, 2).result() == 2
 
 
 def test_hyperparameter_search_example_on_a_remote_scheduler(client, capsys):

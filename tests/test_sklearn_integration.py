@@ -21,23 +21,23 @@ from threadpoolctl import threadpool_limits
 
 import fastmlp as fm
 from fastmlp.sklearn import MLPClassifier, MLPRegressor
-from fastmlp.sklearn._threads import thread_limit, threads_for_fit
+from fastmlp.sklearn._threads import thread_cap, thread_limit
 
 X, Y = make_classification(200, 8, n_informative=5, n_classes=3, random_state=0)
 QUICK = dict(hidden_layer_sizes=(16,), max_iter=500, tol=1e-3, random_state=0)
 
 
 def threads_in_a_fit():
-    with thread_limit(threads_for_fit(None)):
+    with thread_limit(thread_cap(None)):
         return fm.get_num_threads()
 
 
 def test_joblib_workers_fit_on_one_thread_each():
-    assert threads_for_fit(None) is None and threads_for_fit(3) == 3  # here: fastmlp's own
+    assert thread_cap(None) is None and thread_cap(3) == 3  # here: fastmlp's own
     for backend in ("loky", "threading"):
         run = joblib.Parallel(n_jobs=2, backend=backend)
         assert run(joblib.delayed(threads_in_a_fit)() for _ in range(2)) == [1, 1]
-        explicit = run(joblib.delayed(threads_for_fit)(2) for _ in range(2))
+        explicit = run(joblib.delayed(thread_cap)(2) for _ in range(2))
         assert explicit == [2, 2]
 
 

@@ -24,7 +24,7 @@ from fastmlp.sklearn._network import (
     objective_scale,
 )
 from fastmlp.sklearn._stochastic import fit_stochastic
-from fastmlp.sklearn._threads import thread_limit, threads_for_fit
+from fastmlp.sklearn._threads import thread_cap, thread_limit
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -172,7 +172,7 @@ class BaseMLP(BaseEstimator, ABC):  # type: ignore[misc]
         else:
             self._check_continuable(hidden)
         X = _network_input(X, self.network_.dtype)  # once, not in every epoch
-        with thread_limit(threads_for_fit(self.n_threads)):
+        with thread_limit(thread_cap(self.n_threads)):
             if self.solver == "lbfgs":
                 fit_lbfgs(self, X, targets, sample_weight)
             else:
@@ -247,7 +247,7 @@ class BaseMLP(BaseEstimator, ABC):  # type: ignore[misc]
 
     def _logits(self, X: np.ndarray) -> np.ndarray:
         """The output layer before its activation, (n, n_outputs), for checked input."""
-        with thread_limit(threads_for_fit(self.n_threads)):
+        with thread_limit(thread_cap(self.n_threads)):
             logits: np.ndarray = self.network_.predict(X)
         return logits
 

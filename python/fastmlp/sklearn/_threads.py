@@ -18,8 +18,9 @@ from threadpoolctl import ThreadpoolController
 _controller: ThreadpoolController | None = None
 
 
-def threads_for_fit(n_threads: int | None) -> int | None:
-    """The thread cap to apply: ``n_threads``, 1 inside a parallel worker, else None."""
+def thread_cap(n_threads: int | None) -> int | None:
+    """The thread cap for a fit or predict: ``n_threads``, 1 inside a parallel worker,
+    else None (no cap)."""
     if n_threads is not None:
         return n_threads
     return 1 if _in_parallel_worker() else None
