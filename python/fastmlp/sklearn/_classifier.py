@@ -39,7 +39,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):  # type: ignore[misc]
       solvers only).
     - ``dtype``: "float32" or "float64" for the network; None (default) follows X as
       scikit-learn does (float32 stays float32, anything else is float64). "float32" on
-      float64 data trains about twice as fast.
+      float64 data trains faster (1.7× on MNIST-1D, one thread).
     - ``n_threads``: threads for fit and predict. None: 1 inside a joblib task or Dask
       worker (parallel searches do not oversubscribe), else fastmlp's setting.
     - ``class_weight``: dict {class: weight} or "balanced", multiplied into sample_weight.
