@@ -5,17 +5,24 @@
 4. tiny 1-3-1 and 1-(10×5)-1 ReLU nets on 50 points, full batch (steps/s)
 5. inference: one sample and 4,000 samples through 40-100-100-10 (µs per call)
 
-Each at 1 and 2 threads; peers interleaved in every round, medians. PyTorch,
-scikit-learn, JAX (train step under ``jax.jit``, and whole loops in one jitted
-``lax.fori_loop`` / ``lax.scan``: the "jax loop" column) and ONNX Runtime (inference) run
-where installed. The data are random with MNIST-1D's shapes (speed does
-not depend on the values); accuracy is a separate question (bench.md workload 7).
+Each thread count runs in its own process pinned to that many CPUs (XLA sizes JAX's
+thread pool once per process, from the CPU affinity); peers interleaved in every round,
+medians. PyTorch, scikit-learn, JAX (train step under ``jax.jit``, and whole loops in one
+jitted ``lax.fori_loop`` / ``lax.scan``: the "jax loop" column) and ONNX Runtime
+(inference) run where installed. The data are random with MNIST-1D's shapes (speed does
+not depend on the values); accuracy is a separate question (bench.md workload 7). Last,
+the resident memory before and after 10,000 epochs in one ``fit`` and over 1,000 calls.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import resource
+import subprocess
+import sys
+import tempfile
 import time
 from typing import Any, Callable
 
@@ -23,7 +30,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 import fastmlp as fm
-from bench.common import interleaved_times, machine_info, write_results
+from bench.common import interleaved_times, machine_info, markdown_table, write_results
 from bench.peak import measure_peak
 
 try:
@@ -34,7 +41,7 @@ try:
     from sklearn.neural_network import MLPClassifier, MLPRegressor
 except ImportError:
     MLPClassifier = MLPRegressor = None
-try:  # XLA sizes its CPU thread pool once per process, from NPROC or the CPU affinity
+try:
     import jax
     import jax.numpy as jnp
 except ImportError:
@@ -48,11 +55,6 @@ except ImportError:
 SETTLE = {"fastmlp": 0.05, "numpy": 0.2, "sklearn": 0.2, "torch": 0.5}  # see bench.gemm
 SETTLE |= {"jax": 0.2, "jax loop": 0.2, "onnxruntime": 0.2}
 PEERS = ("torch", "jax", "jax loop", "onnxruntime", "sklearn", "numpy")
-# XLA's pool is not resizable at run time (--xla_cpu_multi_thread_eigen=false does not
-# limit it), so JAX runs on this many threads in every row.
-JAX_THREADS = int(os.environ.get("NPROC", 0)) or (
-    len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-)
 FIGURE_20_2 = {"1×298": [298], "2×100": [100] * 2, "3×75": [75] * 3, "4×63": [63] * 4}
 
 
@@ -413,30 +415,84 @@ COLUMNS = {
 }
 
 
+def rss_mib() -> float:
+    """Resident memory now (Linux), else the peak so far."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def memory_rows() -> list[dict[str, Any]]:
+    """RSS around 10,000 epochs in one fit, and around 1,000 fit calls of 10 epochs."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((256, 40)).astype(np.float32)
+    y = rng.integers(0, 10, 256)
+    net = fm.MLP(40, [100, 100], 10, seed=0)
+    sgd = fm.optim.SGD(lr=0.001)
+    net.fit(x, y, optimizer=sgd, epochs=10, batch_size=32)  # first-call buffers
+    rows = []
+    for case, calls, epochs in (("10,000 epochs, one fit", 1, 10_000), ("1,000 fits", 1000, 10)):
+        before = rss_mib()
+        for _ in range(calls):
+            net.fit(x, y, optimizer=sgd, epochs=epochs, batch_size=32)
+        rows.append({"case": f"RSS: {case}", "before MiB": before, "after MiB": rss_mib()})
+    return rows
+
+
+def run_pinned(threads: int, quick: bool, peak: float | None) -> list[dict[str, Any]]:
+    """This module's rows for one thread count, from a child process pinned to that many
+    CPUs where the OS allows it (else from this process, JAX then on all CPUs)."""
+    if not hasattr(os, "sched_setaffinity"):
+        return measure_rows(threads, quick, peak)
+    cpus = sorted(os.sched_getaffinity(0))[:threads]
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "rows.json")
+        cmd = [sys.executable, "-m", "bench.train", "--threads", str(threads), "--rows-to", out]
+        cmd += ["--quick"] * quick + ["--peak", str(peak)] * (peak is not None)
+        subprocess.run(cmd, check=True, preexec_fn=lambda: os.sched_setaffinity(0, cpus))
+        with open(out) as f:
+            return list(json.load(f))
+
+
+def measure_rows(threads: int, quick: bool, peak: float | None) -> list[dict[str, Any]]:
+    return (
+        figure_20_2(threads, quick, peak)
+        + minibatch(threads, quick)
+        + tiny(threads, quick)
+        + inference(threads, quick)
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.train", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="shorter runs")
+    parser.add_argument("--threads", type=int, help=argparse.SUPPRESS)  # child: one count
+    parser.add_argument("--rows-to", help=argparse.SUPPRESS)  # child: where its rows go
+    parser.add_argument("--peak", type=float, help=argparse.SUPPRESS)  # child: GFLOP/s
     args = parser.parse_args(argv)
+    if args.threads:
+        rows = measure_rows(args.threads, args.quick, args.peak)
+        with open(args.rows_to, "w") as f:
+            json.dump(rows, f)
+        return
     start = time.perf_counter()
     peak = measure_peak(seconds=0.02 if args.quick else 0.1)
     rows: list[dict[str, Any]] = []
     for threads in (1, 2):
-        p = peak.get(f"float32/{threads}", {}).get("peak")
-        rows += figure_20_2(threads, args.quick, p)
-        rows += minibatch(threads, args.quick)
-        rows += tiny(threads, args.quick)
-        rows += inference(threads, args.quick)
+        rows += run_pinned(threads, args.quick, peak.get(f"float32/{threads}", {}).get("peak"))
+    memory = memory_rows()
     notes = ["×peer: how many times faster fastmlp is (higher is better for fastmlp)."]
     if jax is not None:
         notes.append(
-            f"JAX {jax.__version__} runs on {JAX_THREADS} thread(s) in every row: XLA sizes its "
-            "CPU pool once per process (NPROC or the CPU affinity; XLA_FLAGS "
-            "--xla_cpu_multi_thread_eigen=false does not limit it). jax: one jitted step per "
-            "epoch from Python; jax loop: all epochs / steps in one jitted lax.fori_loop, or "
-            "one epoch in lax.scan, shuffled inside the jit (batch 128 drops the last 32)."
+            f"JAX {jax.__version__}: jax = one jitted step per epoch from Python; jax loop = "
+            "all epochs / steps in one jitted lax.fori_loop, or one epoch in lax.scan, "
+            "shuffled inside the jit (batch 128 drops the last 32)."
         )
     if ort is not None:
         notes.append(f"ONNX Runtime {ort.__version__}: Gemm + Relu graph, intra_op threads = row.")
+    notes.append("\n" + markdown_table(memory))
     write_results(
         "train",
         rows,
@@ -444,8 +500,9 @@ def main(argv: list[str] | None = None) -> None:
             "machine": machine_info(),
             "peak": peak,
             "seconds": time.perf_counter() - start,
-            "jax": jax and {"version": jax.__version__, "threads": JAX_THREADS},
+            "jax": jax and jax.__version__,
             "onnxruntime": ort and ort.__version__,
+            "memory": memory,
         },
         COLUMNS,
         notes,
