@@ -4,6 +4,7 @@
 // valid for the owner's lifetime.
 #pragma once
 
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -17,7 +18,10 @@ template <class T>
 class AlignedBuffer {
  public:
   AlignedBuffer() = default;
+  // Throws std::bad_alloc (Python's MemoryError) for a size whose byte count overflows,
+  // before allocating.
   explicit AlignedBuffer(index_t size) : size_(size) {
+    if (size < 0 || std::size_t(size) > (PTRDIFF_MAX - 63) / sizeof(T)) throw std::bad_alloc();
     if (size == 0) return;
     const std::size_t bytes = (std::size_t(size) * sizeof(T) + 63) / 64 * 64;
     data_.reset(static_cast<T*>(std::aligned_alloc(64, bytes)));

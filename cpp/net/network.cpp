@@ -1,6 +1,7 @@
 #include "net/network.hpp"
 
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -100,6 +101,12 @@ Network<T>::Network(std::vector<DenseLayer> layers) : layers_(std::move(layers))
       throw std::invalid_argument(name + ": the activation parameter must be finite");
     }
     offsets_.push_back(size);
+    // Checked before allocating: an overflow would wrap around to a small buffer.
+    constexpr index_t largest = std::numeric_limits<index_t>::max();
+    if (layer.in >= largest || layer.out > (largest - size) / (layer.in + 1)) {
+      throw std::length_error(name + " (" + std::to_string(layer.in) + " → " +
+                              std::to_string(layer.out) + ") has more parameters than can exist");
+    }
     size += layer.out * (layer.in + 1);
   }
   parameters_ = AlignedBuffer<T>(size);
