@@ -13,7 +13,8 @@ _NATIVE = (_FLOAT32, _FLOAT64)
 def as_float_arrays(func: str, names: tuple[str, ...], values: tuple[Any, ...]) -> list[Any]:
     """C-contiguous float32/float64 arrays of one dtype, promoted as numpy would.
 
-    Arrays already in that form pass through untouched (the common, fast case). Integers
+    Arrays already in that form (and aligned) pass through untouched, the common, fast case;
+    unaligned views are copied. Integers
     and bools promote like numpy's arithmetic with float32 (int64 → float64, int8 → float32),
     float16 computes in float32, long double in float64. Complex, object, string and
     structured data raise TypeError naming the argument.
@@ -23,7 +24,8 @@ def as_float_arrays(func: str, names: tuple[str, ...], values: tuple[Any, ...]) 
         for value in values:
             if type(value) is not np.ndarray or value.dtype is not dtype:
                 break
-            if not value.flags.c_contiguous:
+            flags = value.flags
+            if not (flags.c_contiguous and flags.aligned):
                 break
         else:
             return list(values)
@@ -42,7 +44,7 @@ def as_float_arrays(func: str, names: tuple[str, ...], values: tuple[Any, ...]) 
     dtype = np.result_type(*arrays, np.float32)
     if dtype not in _NATIVE:
         dtype = np.dtype(np.float64)  # long double: the widest type the kernels have
-    return [np.asarray(a, dtype=dtype, order="C") for a in arrays]  # keeps 0-D as 0-D
+    return [np.require(a, dtype, ["C", "A"]) for a in arrays]  # keeps 0-D as 0-D
 
 
 def check_ndim(func: str, name: str, array: np.ndarray, ndims: tuple[int, ...]) -> None:
@@ -61,3 +63,15 @@ def as_labels(func: str, labels: Any, n_samples: int) -> np.ndarray:
             f"{func}: labels must have shape ({n_samples},) to match the logits, got {array.shape}"
         )
     return np.ascontiguousarray(array, dtype=np.int64)
+
+
+def as_finite(name: str, array: np.ndarray, dtype: np.dtype[Any]) -> np.ndarray:
+    """``array`` (real numbers) as a C-contiguous, aligned array of ``dtype``. ValueError
+    naming ``name`` when a value is NaN or infinite, or becomes infinite in ``dtype``."""
+    with np.errstate(over="ignore"):  # reported below, with the name
+        converted = np.require(array, dtype, ["C", "A"])
+    if not np.all(np.isfinite(converted)):
+        if np.all(np.isfinite(array)):
+            raise ValueError(f"{name} has values too large for {dtype} (it must be finite)")
+        raise ValueError(f"{name} contains NaN or infinity (it must be finite)")
+    return converted

@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from fastmlp._arrays import as_finite
+
 __all__ = [
     "ELU",
     "GELU",
@@ -94,9 +96,7 @@ def _same_shape(name: str, target: np.ndarray, value: Any) -> np.ndarray:
         raise ValueError(f"{name} must have shape {target.shape}, got {array.shape}")
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{name} must hold real numbers, got dtype {array.dtype}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} must be finite")
-    return array
+    return as_finite(name, array, target.dtype)
 
 
 class Activation:

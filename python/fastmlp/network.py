@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from fastmlp import _core
+from fastmlp._arrays import as_finite
 from fastmlp.callbacks import Callback, History
 from fastmlp.layers import Activation, Dense, Dropout, activation_layer
 from fastmlp.optim import LBFGS, SGD, Adam, Optimizer
@@ -162,9 +163,9 @@ class Sequential:
             value = value.detach().cpu().numpy() if hasattr(value, "detach") else np.asarray(value)
             if value.shape != target.shape:
                 raise ValueError(f"{name} must have shape {target.shape}, got {value.shape}")
-            if value.dtype.kind not in "biuf" or not np.all(np.isfinite(value)):
-                raise ValueError(f"{name} must hold finite real numbers")
-            arrays[name] = value
+            if value.dtype.kind not in "biuf":
+                raise ValueError(f"{name} must hold finite real numbers, got dtype {value.dtype}")
+            arrays[name] = as_finite(name, value, self.dtype)
         for name, target in expected.items():
             target[...] = arrays[name]
 
@@ -193,7 +194,7 @@ class Sequential:
         one sample X (n_inputs,): regression values, or logits after a classification
         loss (see predict_proba). Dropout is off."""
         x = X
-        if type(x) is not np.ndarray or x.dtype is not self.dtype or not x.flags.c_contiguous:
+        if type(x) is not np.ndarray or x.dtype is not self.dtype or not _c_aligned(x):
             x = self._input(X)  # 2-D from here
         elif x.ndim == 1:
             x = x.reshape(1, -1)
@@ -221,6 +222,8 @@ class Sequential:
         without dropout and without changing anything."""
         name = self._loss_name(loss, y)
         x = self._input(X)
+        if x.shape[0] == 0:
+            raise ValueError("X has no rows: the loss of no samples is undefined")
         targets = self._targets(name, y, x.shape[0])
         z = self.predict(x)
         return _evaluate(name, z, targets)
@@ -378,10 +381,7 @@ class Sequential:
                 f"X must have shape (n_samples, {self.n_inputs}): the network expects "
                 f"{self.n_inputs} features, got shape {x.shape}"
             )
-        x = np.ascontiguousarray(x, dtype=self.dtype)
-        if not np.all(np.isfinite(x)):
-            raise ValueError("X contains NaN or infinity")
-        return x
+        return as_finite("X", x, self.dtype)
 
     def _loss_name(self, loss: str | None, y: Any) -> str:
         if loss is None:
@@ -418,9 +418,7 @@ class Sequential:
                 f"y must have shape ({n}, {self.n_outputs}) for a network with "
                 f"{self.n_outputs} outputs, got {array.shape}"
             )
-        array = np.ascontiguousarray(array, dtype=self.dtype)
-        if not np.all(np.isfinite(array)):
-            raise ValueError("y contains NaN or infinity")
+        array = as_finite("y", array, self.dtype)
         if name == "binary_cross_entropy" and (array.min() < 0 or array.max() > 1):
             raise ValueError("binary_cross_entropy targets must be in [0, 1]")
         return array
@@ -437,10 +435,13 @@ class Sequential:
         targets = self._targets(name, y, n)
         if sample_weight is None:
             return name, x, targets, None
-        w = np.ascontiguousarray(sample_weight, dtype=self.dtype)
+        w = np.asarray(sample_weight)
+        if w.dtype.kind not in "biuf":
+            raise TypeError(f"sample_weight must hold real numbers, got dtype {w.dtype}")
         if w.shape != (n,):
             raise ValueError(f"sample_weight must have shape ({n},), got {w.shape}")
-        if not np.all(np.isfinite(w)) or w.min() < 0 or w.sum() <= 0:
+        w = as_finite("sample_weight", w, self.dtype)
+        if w.min() < 0 or w.sum() <= 0:
             raise ValueError("sample_weight must be finite, >= 0, and not all zero")
         return name, x, targets, w
 
@@ -485,7 +486,7 @@ class MLP(Sequential):
             last = i == len(sizes) - 2
             if not last:
                 layers.append(activation_layer(activation))
-                if dropout > 0:
+                if dropout != 0:  # Dropout checks the rate, NaN included
                     layers.append(Dropout(dropout))
             elif output_activation is not None:
                 layers.append(activation_layer(output_activation))
@@ -516,6 +517,11 @@ class _InterruptFlag:
         if self.previous is not None:
             signal.signal(signal.SIGINT, self.previous)
             self.previous = None
+
+
+def _c_aligned(x: np.ndarray) -> bool:
+    flags = x.flags
+    return bool(flags.c_contiguous and flags.aligned)
 
 
 def _reduction(reduction: str) -> bool:
