@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "bindings/arrays.hpp"
+#include "bindings/concurrent_use.hpp"
 #include "net/network.hpp"
 #include "net/optimizer.hpp"
 #include "net/train.hpp"
@@ -15,6 +16,15 @@ namespace fastmlp {
 namespace {
 
 using LayerTuple = std::tuple<index_t, index_t, Activation, double, double>;
+using Access = ConcurrentUse::Access;
+
+// The network as Python holds it: with the guard that keeps threads from training it while
+// another thread trains it or predicts with it.
+template <class T>
+struct GuardedNetwork : Network<T> {
+  using Network<T>::Network;
+  ConcurrentUse use;
+};
 
 // A writable 1-D numpy view of n values at data, kept alive by (and keeping alive) owner.
 template <class T>
@@ -74,14 +84,14 @@ TrainingSet<T> training_set(const Network<T>& net, Loss loss, const py::array& x
 
 template <class T>
 void bind_network(py::module_& m, const char* name) {
-  using Net = Network<T>;
+  using Net = GuardedNetwork<T>;
   py::class_<Net>(m, name)
       .def(py::init([](const std::vector<LayerTuple>& specs) {
              std::vector<DenseLayer> layers;
              for (const auto& [in, out, activation, param, dropout] : specs) {
                layers.push_back({in, out, activation, param, dropout});
              }
-             return Net(std::move(layers));
+             return new Net(std::move(layers));
            }),
            py::arg("layers"), "layers: (in, out, activation, activation_param, dropout) each")
       .def_property_readonly("n_parameters", &Net::n_parameters)
@@ -110,7 +120,8 @@ void bind_network(py::module_& m, const char* name) {
           py::arg("layer"), "(weight offset, bias offset) of a layer in the flat buffer")
       .def(
           "predict",
-          [](const Net& net, const py::array& x) {
+          [](Net& net, const py::array& x) {
+            const ConcurrentUse::Scope scope(net.use, Access::read, "predict");
             check_array<T>("x", x, 2);
             if (x.shape(1) != net.n_inputs()) {
               throw py::value_error("x has " + std::to_string(x.shape(1)) +
@@ -129,6 +140,7 @@ void bind_network(py::module_& m, const char* name) {
           "loss_and_gradient",
           [](Net& net, const py::array& x, Loss loss, const py::object& targets,
              const py::object& sample_weight, bool mean, double l2, uint64_t seed) {
+            const ConcurrentUse::Scope scope(net.use, Access::write, "loss_and_gradient");
             const TrainingSet<T> data = training_set(net, loss, x, targets, sample_weight);
             py::gil_scoped_release release;
             const double scale = mean ? mean_scale(loss, net, data) : 1.0;
@@ -145,6 +157,7 @@ void bind_network(py::module_& m, const char* name) {
              index_t batch_size, bool shuffle, uint64_t seed,
              const std::vector<double>& learning_rates, long long first_epoch,
              const py::object& stop_requested) {
+            const ConcurrentUse::Scope scope(net.use, Access::write, "fit");
             if (optimizer.n_parameters() != net.n_parameters()) {
               throw py::value_error("the optimizer was made for another network");
             }
@@ -207,7 +220,8 @@ void bind_optimizer(py::module_& m, const char* name) {
           py::arg("i"), "State buffer i (velocity; or Adam's first and second moments).")
       .def(
           "step",
-          [](Opt& opt, Network<T>& net, double lr) {
+          [](Opt& opt, GuardedNetwork<T>& net, double lr) {
+            const ConcurrentUse::Scope scope(net.use, Access::write, "step");
             if (opt.n_parameters() != net.n_parameters()) {
               throw py::value_error("the optimizer was made for another network");
             }

@@ -5,13 +5,14 @@ this file converts and checks what users pass and runs the epochs' Python side
 
 from __future__ import annotations
 
+import functools
 import math
 import signal
 import threading
 import time
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Callable, TypeVar, cast
 
 import numpy as np
 
@@ -34,6 +35,27 @@ _DTYPES: dict[str, np.dtype[Any]] = {
     "float64": np.dtype(np.float64),
 }
 _INITS = ("he", "he_uniform", "glorot", "glorot_uniform")
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _one_thread_at_a_time(method: _Method) -> _Method:
+    """Refuses a call that changes the parameters while another thread runs one on the same
+    network: two fits at once would interleave their updates. The compiled core also keeps
+    predictions and training apart (cpp/bindings/concurrent_use.hpp)."""
+
+    @functools.wraps(method)
+    def guarded(self: Sequential, *args: Any, **kwargs: Any) -> Any:
+        if not self._changing.acquire(blocking=False):
+            raise RuntimeError(
+                f"{method.__name__}: the network is being trained in another thread; one "
+                "thread may train or change a network at a time (use a copy: copy.deepcopy(net))"
+            )
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            self._changing.release()
+
+    return cast(_Method, guarded)
 
 
 def _blocks(layers: Sequence[Any]) -> list[tuple[int, Dense, Activation | None, Dropout | None]]:
@@ -96,9 +118,11 @@ class Sequential:
         self.loss: str | None = None
         self.history: History | None = None
         self.epochs_trained = 0
+        self._changing = threading.RLock()  # reentrant: callbacks may load_state_dict in fit
         self.init(init, seed)
 
     # ----------------------------------------------------------------- parameters
+    @_one_thread_at_a_time
     def init(self, method: str = "he", seed: int | None = None) -> None:
         """Re-draws every weight (biases to zero) with ``method``, from ``seed``."""
         if method not in _INITS:
@@ -145,6 +169,7 @@ class Sequential:
             state[f"{index}.bias"] = dense.bias.copy()
         return state
 
+    @_one_thread_at_a_time
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Sets the weights from a state_dict (ours or a torch.nn.Sequential's, as numpy or
         torch tensors). Checks every name and shape before changing anything."""
@@ -229,6 +254,7 @@ class Sequential:
         return _evaluate(name, z, targets)
 
     # ------------------------------------------------------------------- training
+    @_one_thread_at_a_time
     def loss_and_gradient(
         self,
         X: Any,
@@ -247,6 +273,7 @@ class Sequential:
         )
         return float(value), self.gradients.copy()
 
+    @_one_thread_at_a_time
     def fit(
         self,
         X: Any,
