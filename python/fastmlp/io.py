@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import secrets
 from pathlib import Path
 from typing import Any
 
 from fastmlp import layers as L
-from fastmlp.network import Sequential
+from fastmlp.network import LOSSES, Sequential
 
 __all__ = ["load", "save"]
 
@@ -71,10 +71,15 @@ def save(net: Sequential, path: str | os.PathLike[str]) -> None:
         "optimizer": net.optimizer.config() if net.optimizer is not None else None,
     }
     target = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
+    # Beside the target, so that the rename stays on one filesystem.
+    tmp = target.with_name(f".{target.name}.{secrets.token_hex(8)}.tmp")
+    os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+    mode = os.stat(tmp).st_mode  # as open() makes files: 0666 less the umask
     try:
-        save_file(net.state_dict(), tmp, metadata={"fastmlp": json.dumps(meta)})
+        save_file(net.state_dict(), str(tmp), metadata={"fastmlp": json.dumps(meta)})
+        os.chmod(tmp, mode)  # safetensors writes it 0600, hidden from other users
+        with open(tmp, "rb+") as written:
+            os.fsync(written.fileno())  # on disk before the rename, or a power cut empties it
         os.replace(tmp, target)
     except BaseException:
         os.unlink(tmp)
@@ -93,12 +98,36 @@ def load(path: str | os.PathLike[str]) -> Sequential:
         raise ValueError(f"{path} is not a readable safetensors file: {error}") from None
     try:
         meta = json.loads(metadata["fastmlp"])
-        if meta.get("format") != FORMAT:
-            raise ValueError(f"unsupported format {meta.get('format')!r}, expected {FORMAT!r}")
-        net = Sequential(*[_layer(c) for c in meta["layers"]], dtype=meta["dtype"])
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+            found = meta.get("format") if isinstance(meta, dict) else meta
+            raise ValueError(f"unsupported format {found!r}, expected {FORMAT!r}")
+        layers = [_layer(c) for c in meta["layers"]]
+        _check_shapes(layers, tensors)  # before allocating what the metadata declares
+        net = Sequential(*layers, dtype=meta["dtype"])
+        loss, epochs = meta.get("loss"), meta.get("epochs_trained", 0)
+        if not (loss is None or loss in LOSSES) or not isinstance(epochs, int) or epochs < 0:
+            raise ValueError(f"bad loss {loss!r} or epochs_trained {epochs!r}")
     except (KeyError, TypeError, json.JSONDecodeError) as error:
         raise ValueError(f"{path} has no valid fastmlp metadata: {error!r}") from None
-    net.load_state_dict(tensors)
-    net.loss = meta.get("loss")
-    net.epochs_trained = int(meta.get("epochs_trained", 0))
+    except ValueError as error:
+        raise ValueError(f"{path}: {error}") from None
+    try:
+        net.load_state_dict(tensors)
+    except KeyError as error:  # names that are not the architecture's
+        raise ValueError(f"{path}: {error.args[0]}") from None
+    net.loss, net.epochs_trained = loss, epochs
     return net
+
+
+def _check_shapes(layers: list[Any], tensors: dict[str, Any]) -> None:
+    """The tensors' shapes are those the layers declare. The file holds the tensors' data,
+    so a file cannot make load allocate more than its own size."""
+    for index, layer in enumerate(layers):
+        if isinstance(layer, L.Dense):
+            for name, shape in (
+                (f"{index}.weight", (layer.out_features, layer.in_features)),
+                (f"{index}.bias", (layer.out_features,)),
+            ):
+                found = getattr(tensors.get(name), "shape", None)
+                if found != shape:
+                    raise ValueError(f"{name} has shape {found} but the metadata declares {shape}")
