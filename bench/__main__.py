@@ -6,7 +6,7 @@ import argparse
 import importlib
 import time
 
-MODULES = ["imports", "gemm", "train", "sklearn"]
+MODULES = ["imports", "gemm", "train", "sklearn", "memory"]
 
 
 def main(argv: list[str] | None = None) -> None:
