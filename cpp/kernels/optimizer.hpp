@@ -25,18 +25,21 @@ void parallel_ranges(index_t n, const Body& body) {
   });
 }
 
+// The rules' constants are copied to locals first: read through `s` inside the loops, they
+// could alias the arrays being written, and the compiler would keep the loops scalar.
 template <class T>
 void sgd_step(const SgdStep<T>& s, index_t n, T* param, const T* grad, T* velocity) {
-  parallel_ranges(n, [&](index_t begin, index_t end) {
-    if (s.momentum == T(0)) {
-      for (index_t i = begin; i < end; ++i)
-        param[i] -= s.lr * (grad[i] + s.weight_decay * param[i]);
+  const T lr = s.lr, momentum = s.momentum, weight_decay = s.weight_decay;
+  const bool nesterov = s.nesterov;
+  parallel_ranges(n, [=](index_t begin, index_t end) {
+    if (momentum == T(0)) {
+      for (index_t i = begin; i < end; ++i) param[i] -= lr * (grad[i] + weight_decay * param[i]);
       return;
     }
     for (index_t i = begin; i < end; ++i) {
-      const T g = grad[i] + s.weight_decay * param[i];
-      velocity[i] = s.momentum * velocity[i] + g;
-      param[i] -= s.lr * (s.nesterov ? g + s.momentum * velocity[i] : velocity[i]);
+      const T g = grad[i] + weight_decay * param[i];
+      velocity[i] = momentum * velocity[i] + g;
+      param[i] -= lr * (nesterov ? g + momentum * velocity[i] : velocity[i]);
     }
   });
 }
@@ -47,14 +50,14 @@ void adam_step(const AdamStep<T>& s, index_t n, T* param, const T* grad, T* mome
   const T inv_sqrt_correction2 = T(1 / std::sqrt(1 - std::pow(double(s.beta2), double(s.t))));
   const T decay = s.decoupled_weight_decay ? T(1) - s.lr * s.weight_decay : T(1);
   const T l2 = s.decoupled_weight_decay ? T(0) : s.weight_decay;
-  parallel_ranges(n, [&](index_t begin, index_t end) {
+  const T beta1 = s.beta1, beta2 = s.beta2, eps = s.eps;
+  parallel_ranges(n, [=](index_t begin, index_t end) {
     for (index_t i = begin; i < end; ++i) {
       const T p = param[i] * decay;
       const T g = grad[i] + l2 * param[i];
-      moment1[i] = s.beta1 * moment1[i] + (T(1) - s.beta1) * g;
-      moment2[i] = s.beta2 * moment2[i] + (T(1) - s.beta2) * g * g;
-      param[i] =
-          p - step_size * moment1[i] / (std::sqrt(moment2[i]) * inv_sqrt_correction2 + s.eps);
+      moment1[i] = beta1 * moment1[i] + (T(1) - beta1) * g;
+      moment2[i] = beta2 * moment2[i] + (T(1) - beta2) * g * g;
+      param[i] = p - step_size * moment1[i] / (std::sqrt(moment2[i]) * inv_sqrt_correction2 + eps);
     }
   });
 }
