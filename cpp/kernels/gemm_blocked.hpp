@@ -1,8 +1,9 @@
 // The GEMM driver, BLIS-style: pack op(B) into NR-column slivers (shared by all threads:
 // whole when it fits, else one KC×NC panel at a time) and op(A) into MR-row slivers (one
-// MC×KC block per thread), then sweep the register tile over the block. Threads split the rows of C into MC blocks (never the k
-// reduction), so each element of C is computed by the same instructions in the same order
-// whatever the thread count. Products with one row or column take an unpacked vector path.
+// MC×KC block per thread), then sweep the register tile over the block. Threads split the rows of C
+// into MC blocks (never the k reduction), so each element of C is computed by the same instructions
+// in the same order whatever the thread count. Products with one row or column take an unpacked
+// vector path.
 //
 // Included only by kernels_<isa>.cpp inside namespace fastmlp::<isa>, after simd_<isa>.hpp
 // has defined Simd<T> and DotSimd<T> (vector ops) and Blocking<T> (tile and cache blocks).
@@ -90,15 +91,17 @@ void pack_sliver(const T* src, index_t stride_w, index_t stride_p, index_t width
 // NV vectors wide: Blocking<T>::nv, or 1 for a narrow last column of tiles.
 template <int NV, class T>
 void register_tile(index_t kc, const T* a, index_t a_rs, index_t a_cs, const T* b, index_t b_rs,
-                   T alpha, T beta, T* c_tile, index_t rs_c, index_t cs_c, index_t rows, index_t cols) {
+                   T alpha, T beta, T* c_tile, index_t rs_c, index_t cs_c, index_t rows,
+                   index_t cols) {
   using S = Simd<T>;
   using reg = typename S::reg;
   constexpr int MR = Blocking<T>::mr, L = S::lanes, NR = NV * L;
   reg acc[MR][NV];
   FASTMLP_UNROLL_FULLY
-  for (int r = 0; r < MR; ++r)
+  for (int r = 0; r < MR; ++r) {
     FASTMLP_UNROLL_FULLY
     for (int v = 0; v < NV; ++v) acc[r][v] = S::zero();
+  }
 #pragma GCC unroll 4
   for (index_t p = 0; p < kc; ++p) {
     reg bv[NV];
@@ -127,9 +130,10 @@ void register_tile(index_t kc, const T* a, index_t a_rs, index_t a_cs, const T* 
   }
   alignas(64) T tile[MR * NR];  // edge or transposed tile: through a buffer
   FASTMLP_UNROLL_FULLY
-  for (int r = 0; r < MR; ++r)
+  for (int r = 0; r < MR; ++r) {
     FASTMLP_UNROLL_FULLY
     for (int v = 0; v < NV; ++v) S::store(tile + r * NR + v * L, S::mul(alpha_v, acc[r][v]));
+  }
   const auto write = [&](index_t r, index_t col) {
     T& dst = c_tile[r * rs_c + col * cs_c];
     dst = beta == T(0) ? tile[r * NR + col] : tile[r * NR + col] + beta * dst;
@@ -151,7 +155,8 @@ void apply_epilogue(const GemmArgs<T>& g, index_t i0, index_t rows, index_t j0, 
     for (index_t i = i0; i < i0 + rows; ++i) {
       T* row = g.c + i * g.ldc;
       if (g.bias != nullptr) {
-        for (index_t j = j0; j < j0 + cols; ++j) row[j] = act.value(row[j] + g.bias[j], g.activation_param);
+        for (index_t j = j0; j < j0 + cols; ++j)
+          row[j] = act.value(row[j] + g.bias[j], g.activation_param);
       } else {
         for (index_t j = j0; j < j0 + cols; ++j) row[j] = act.value(row[j], g.activation_param);
       }
@@ -191,8 +196,8 @@ void plain_loop_gemm(const GemmArgs<T>& g, MatrixView<T> a, MatrixView<T> b) {
 // y(j) = alpha·Σ_p x(p)·B(p, j) + beta·y(j) for a (k, n) matrix B with contiguous rows:
 // rows of B scaled and added, vectorized along j. y(j) is at y[j*inc_y].
 template <class T>
-void vector_times_rows(index_t k, T alpha, const T* x, index_t inc_x,
-                       MatrixView<T> b, T beta, T* y, index_t inc_y, index_t j0, index_t j1) {
+void vector_times_rows(index_t k, T alpha, const T* x, index_t inc_x, MatrixView<T> b, T beta, T* y,
+                       index_t inc_y, index_t j0, index_t j1) {
   using S = Simd<T>;
   constexpr index_t L = S::lanes, chunk = 4 * L;  // 4 accumulators per pass over x
   alignas(64) T sums[chunk];
@@ -224,8 +229,8 @@ void vector_times_rows(index_t k, T alpha, const T* x, index_t inc_x,
 // One row of C times op(B) with rows of B contiguous along n: returns false (nothing done)
 // when they are not.
 template <class T>
-bool vector_times_matrix(index_t k, index_t n, T alpha, MatrixView<T> x, MatrixView<T> b,
-                         T beta, T* y, index_t inc_y) {
+bool vector_times_matrix(index_t k, index_t n, T alpha, MatrixView<T> x, MatrixView<T> b, T beta,
+                         T* y, index_t inc_y) {
   if (b.cs != 1) return false;
   const int threads = threads_for(2.0 * double(k) * double(n), min_flops_per_thread);
   const index_t per_thread = round_up(ceil_div(n, threads), 4 * Simd<T>::lanes);
@@ -240,8 +245,8 @@ bool vector_times_matrix(index_t k, index_t n, T alpha, MatrixView<T> x, MatrixV
 // c < cols ≤ C, with rows of A and columns of B contiguous along k (x·Wᵀ with W (n, k)).
 // Vectorized along k; each dot product is reduced once, at the end.
 template <int R, int C, class T>
-void dot_product_tile(index_t k, const T* a, index_t lda, const T* b, index_t ldb,
-                      index_t cols, T alpha, T beta, T* c, index_t ldc) {
+void dot_product_tile(index_t k, const T* a, index_t lda, const T* b, index_t ldb, index_t cols,
+                      T alpha, T beta, T* c, index_t ldc) {
   using S = DotSimd<T>;
   constexpr index_t L = S::lanes;
   const T* b_col[C];  // missing columns repeat column 0: no branch in the loop, result dropped
@@ -289,8 +294,8 @@ void dot_product_gemm(const GemmArgs<T>& g, MatrixView<T> a, MatrixView<T> b) {
     for (index_t j = 0; j < g.n; j += C) {
       const index_t cols = smaller(C, g.n - j);
       const auto tile = [&](auto rows_constant) {
-        dot_product_tile<decltype(rows_constant)::value, C>(g.k, a.at(i, 0), a.rs, b.at(0, j),
-                                                            b.cs, cols, g.alpha, g.beta,
+        dot_product_tile<decltype(rows_constant)::value, C>(g.k, a.at(i, 0), a.rs, b.at(0, j), b.cs,
+                                                            cols, g.alpha, g.beta,
                                                             g.c + i * g.ldc + j, g.ldc);
       };
       if (rows == R) {
@@ -424,8 +429,8 @@ void gemm(const GemmArgs<T>& g) {
   const bool pack_all =
       threads > 1 && double(jc_blocks * k * nc_max) * sizeof(T) <= whole_b_budget_bytes;
   const index_t b_size = pack_all ? jc_blocks * k * nc_max : kc_max * nc_max;
-  T* b_packed = static_cast<T*>(
-      thread_workspace(sizeof(T) * size_t(b_size + threads * a_block_size)));
+  T* b_packed =
+      static_cast<T*>(thread_workspace(sizeof(T) * size_t(b_size + threads * a_block_size)));
   T* a_blocks = b_packed + b_size;
   // Where the packed panel of block (jc, pc) starts: slivers of NR columns, kc rows each.
   const auto panel = [&](index_t jc, index_t pc) {
@@ -467,9 +472,8 @@ void gemm(const GemmArgs<T>& g) {
       const bool b_in_place = b_sliver_in_place(b, m, cols);
       const auto tile = [&](auto vectors) {
         constexpr int NV = decltype(vectors)::value;
-        register_tile<NV>(kc, a_in_place ? a.at(i, pc) : a_block + ir * kc,
-                          a_in_place ? a.rs : 1, a_in_place ? 1 : MR,
-                          b_in_place ? b.at(pc, j) : b_panel + jr * kc,
+        register_tile<NV>(kc, a_in_place ? a.at(i, pc) : a_block + ir * kc, a_in_place ? a.rs : 1,
+                          a_in_place ? 1 : MR, b_in_place ? b.at(pc, j) : b_panel + jr * kc,
                           b_in_place ? b.rs : NV * L, g.alpha, beta, g.c + i * rs_c + j * cs_c,
                           rs_c, cs_c, rows, cols);
       };
