@@ -441,6 +441,49 @@ def memory_rows() -> list[dict[str, Any]]:
     return rows
 
 
+def accuracy_rows(quick: bool) -> list[dict[str, Any]]:
+    """MNIST-1D test accuracy, 40-100-100-10 ReLU trained by Adam (lr 1e-3, batch 100) from
+    the same initial weights in fastmlp and PyTorch; mean and spread over three seeds."""
+    data = fm.datasets.load_mnist1d()
+    epochs = 20 if quick else 100
+    scores: dict[str, list[float]] = {"fastmlp": [], "torch": []}
+    for seed in range(3):
+        net = fm.MLP(40, [100, 100], 10, seed=seed)
+        if torch is not None:
+            torch.manual_seed(seed)
+            model = torch_mlp([40, 100, 100, 10], net)
+            optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+            x, y = torch.from_numpy(data.X_train), torch.from_numpy(data.y_train)
+            for _ in range(epochs):
+                for batch in torch.randperm(len(x)).split(100):
+                    optimizer.zero_grad()
+                    torch.nn.functional.cross_entropy(model(x[batch]), y[batch]).backward()
+                    optimizer.step()
+            with torch.no_grad():
+                predicted = model(torch.from_numpy(data.X_test)).argmax(1).numpy()
+            scores["torch"].append(float(np.mean(predicted == data.y_test)))
+        net.fit(
+            data.X_train,
+            data.y_train,
+            optimizer=fm.optim.Adam(lr=1e-3),
+            epochs=epochs,
+            batch_size=100,
+            seed=seed,
+        )
+        scores["fastmlp"].append(net.evaluate(data.X_test, data.y_test)["accuracy"])
+    return [
+        {
+            "case": f"MNIST-1D test accuracy, Adam, {epochs} epochs",
+            "library": name,
+            "mean": float(np.mean(values)),
+            "std": float(np.std(values)),
+            "seeds": values,
+        }
+        for name, values in scores.items()
+        if values
+    ]
+
+
 def run_pinned(threads: int, quick: bool, peak: float | None) -> list[dict[str, Any]]:
     """This module's rows for one thread count, from a child process pinned to that many
     CPUs where the OS allows it (else from this process, JAX then on all CPUs)."""
@@ -483,6 +526,10 @@ def main(argv: list[str] | None = None) -> None:
     for threads in (1, 2):
         rows += run_pinned(threads, args.quick, peak.get(f"float32/{threads}", {}).get("peak"))
     memory = memory_rows()
+    try:
+        accuracy = accuracy_rows(args.quick)
+    except ImportError as error:  # the mnist1d package (extra "demo") is missing
+        accuracy = [{"case": f"MNIST-1D accuracy not measured: {error}"}]
     notes = ["×peer: how many times faster fastmlp is (higher is better for fastmlp)."]
     if jax is not None:
         notes.append(
@@ -493,6 +540,7 @@ def main(argv: list[str] | None = None) -> None:
     if ort is not None:
         notes.append(f"ONNX Runtime {ort.__version__}: Gemm + Relu graph, intra_op threads = row.")
     notes.append("\n" + markdown_table(memory))
+    notes.append("\n" + markdown_table(accuracy))
     write_results(
         "train",
         rows,
@@ -503,6 +551,7 @@ def main(argv: list[str] | None = None) -> None:
             "jax": jax and jax.__version__,
             "onnxruntime": ort and ort.__version__,
             "memory": memory,
+            "accuracy": accuracy,
         },
         COLUMNS,
         notes,
