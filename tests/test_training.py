@@ -584,19 +584,24 @@ def test_an_optimizer_moved_to_another_network_starts_fresh_there():
 
 # ---------------------------------------------------------------------------- Ctrl-C
 INTERRUPT_CHILD = """
-import json, os, signal, threading
+import json, os, signal, threading, time
 import numpy as np
 import fastmlp as fm
 
 rng = np.random.default_rng(0)
-x = rng.standard_normal((4000, 40)).astype(np.float32)
-y = rng.integers(0, 10, 4000)
+x = rng.standard_normal(({ROWS}, 40)).astype(np.float32)
+y = rng.integers(0, 10, {ROWS})
 net = fm.MLP(40, [300], 10, seed=0)
 kwargs = {KWARGS}
-threading.Timer({DELAY}, os.kill, (os.getpid(), signal.SIGINT)).start()
+sent = []
+def interrupt():
+    sent.append(time.perf_counter())
+    os.kill(os.getpid(), signal.SIGINT)
+threading.Timer({DELAY}, interrupt).start()
 try:
     net.fit(x, y, epochs=100000, batch_size=256, seed=0, **kwargs)
 except KeyboardInterrupt:
+    latency = time.perf_counter() - sent[0]
     # Consistent: the weights are those of epochs_trained epochs trained without a stop.
     again = fm.MLP(40, [300], 10, seed=0)
     again.fit(x, y, epochs=net.epochs_trained, batch_size=256, seed=0)
@@ -608,14 +613,16 @@ except KeyboardInterrupt:
         "stop_reason": net.history.stop_reason,
         "finite": bool(np.all(np.isfinite(net.parameters))),
         "consistent": bool(np.array_equal(net.parameters, again.parameters)),
+        "latency": latency,
     }))
 else:
     print(json.dumps({"interrupted": False, "epochs": net.history.epochs}))
 """
 
 
-def run_interrupted_fit(kwargs, delay):
+def run_interrupted_fit(kwargs, delay, rows=4000):
     code = INTERRUPT_CHILD.replace("{KWARGS}", kwargs).replace("{DELAY}", str(delay))
+    code = code.replace("{ROWS}", str(rows))
     path = os.environ.get("PYTHONPATH", "")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (PYTHON_DIR, path) if p)}
     result = subprocess.run(
@@ -645,6 +652,15 @@ def test_ctrl_c_with_a_callback_stops_consistently():
     assert report["epochs_trained"] == report["epochs"] == report["losses"], report
     assert report["consistent"], report
     assert report["stop_reason"] == "interrupted", report
+
+
+def test_ctrl_c_stops_within_a_second_inside_a_long_epoch():
+    # Epochs of 3 million rows take seconds: the loop also looks for Ctrl-C between steps,
+    # and undoes the epoch it interrupts.
+    report = run_interrupted_fit("{}", 1.5, rows=3_000_000)
+    assert report["latency"] < 1.0, report
+    assert report["epochs_trained"] == report["epochs"] == report["losses"], report
+    assert report["finite"] and report["consistent"], report
 
 
 # ------------------------------------------------------------------ state_dict from torch
