@@ -133,3 +133,17 @@ def _parser():
     cli.add_arguments(parser)
     return parser
 
+
+def test_readme_regions_tables_are_computed():
+    from pathlib import Path
+
+    from fastmlp.analysis import architecture_table
+    from fastmlp.demo.depth_width import ONE_INPUT, markdown_table
+
+    readme = Path(__file__).resolve().parents[1] / "README.md"
+    if not readme.is_file():
+        pytest.skip("needs the source tree")
+    text = readme.read_text()
+    assert markdown_table(architecture_table(1, ONE_INPUT, 1), 1) in text
+    figure_nets = memorisation.FIGURE_20_2_NETWORKS
+    assert markdown_table(architecture_table(40, figure_nets, 10), 40) in text

@@ -26,10 +26,14 @@ def plot(fits: list[Approximation], path: Path) -> Path:
     figure, (curves, errors) = plt.subplots(1, 2, figsize=(13, 4.5))
     x = np.linspace(0.0, 1.0, 1001)
     curves.plot(x, nonlinear_target(x), color="k", linewidth=3, alpha=0.3, label="target")
-    for fit in fits[:: max(1, len(fits) // 4)]:
-        curves.plot(x, fit.net.predict(x.reshape(-1, 1))[:, 0], label=f"{fit.units} units")
+    for fit in fits[:: -(-len(fits) // 4)]:  # about four of them
+        label = f"{fit.units} unit{'s' if fit.units > 1 else ''}"
+        curves.plot(x, fit.net.predict(x.reshape(-1, 1))[:, 0], label=label)
     curves.set(xlabel="input x", ylabel="output y", title="shallow ReLU networks")
     curves.legend()
-    errors.loglog([f.units for f in fits], [f.rms_error for f in fits], "o-")
+    units = [f.units for f in fits]
+    errors.loglog(units, [f.rms_error for f in fits], "o-")
+    errors.set_xticks(units, [str(u) for u in units])
+    errors.minorticks_off()
     errors.set(xlabel="hidden units D", ylabel="RMS error", title="error falls as units grow")
     return save(figure, path)
