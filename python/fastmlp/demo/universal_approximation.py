@@ -16,8 +16,12 @@ def run(out: Path, quick: bool) -> list[Path]:
     units = [1, 2, 4, 8] if quick else [1, 2, 4, 8, 16, 32, 64]
     fits = universal_approximation(nonlinear_target, units)
     for fit in fits:
-        print(f"{fit.units:3d} hidden units: RMS error {fit.rms_error:.5f}")
+        print(f"{_units(fit.units):>15}: RMS error {fit.rms_error:.5f}")
     return [plot(fits, out / "universal_approximation.png")]
+
+
+def _units(count: int) -> str:
+    return f"{count} hidden unit{'' if count == 1 else 's'}"
 
 
 def plot(fits: list[Approximation], path: Path) -> Path:
@@ -27,8 +31,7 @@ def plot(fits: list[Approximation], path: Path) -> Path:
     x = np.linspace(0.0, 1.0, 1001)
     curves.plot(x, nonlinear_target(x), color="k", linewidth=3, alpha=0.3, label="target")
     for fit in fits[:: -(-len(fits) // 4)]:  # about four of them
-        label = f"{fit.units} unit{'s' if fit.units > 1 else ''}"
-        curves.plot(x, fit.net.predict(x.reshape(-1, 1))[:, 0], label=label)
+        curves.plot(x, fit.net.predict(x.reshape(-1, 1))[:, 0], label=_units(fit.units))
     curves.set(xlabel="input x", ylabel="output y", title="shallow ReLU networks")
     curves.legend()
     units = [f.units for f in fits]
