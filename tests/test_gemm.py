@@ -22,6 +22,7 @@ TRANSPOSES = ((False, False), (False, True), (True, False), (True, True))
 SHAPES = [
     (1, 1, 1),
     (1, 100, 100),
+    (1, 10, 100),  # under the plain loop's size, but dot products over a long k
     (2, 3, 5),
     (5, 7, 11),
     (6, 8, 1),

@@ -359,11 +359,6 @@ void gemm(const GemmArgs<T>& g) {
   }
   MatrixView<T> a = g.trans_a ? MatrixView<T>{g.a, 1, g.lda} : MatrixView<T>{g.a, g.lda, 1};
   MatrixView<T> b = g.trans_b ? MatrixView<T>{g.b, 1, g.ldb} : MatrixView<T>{g.b, g.ldb, 1};
-  if (double(g.m) * double(g.n) * double(g.k) <= max_plain_loop_fmas) {
-    plain_loop_gemm(g, a, b);
-    apply_epilogue(g, 0, g.m, 0, g.n);
-    return;
-  }
   // x·Wᵀ with a single sample, a handful of outputs, or fewer outputs than a register tile is
   // wide over a long k: dot products waste no lanes on the missing columns but each costs a
   // horizontal sum. Measured here (4000 rows, float32): dot products ran 1.3–2.8× faster
@@ -372,7 +367,16 @@ void gemm(const GemmArgs<T>& g) {
   // (which the rule below, drawn at 10 and 20 outputs, gives to dot products: 15 % slower).
   constexpr index_t NR = Blocking<T>::nv * Simd<T>::lanes;
   const bool few_columns = (g.n <= 4 && g.k >= DotSimd<T>::lanes) || (g.n < NR && g.k >= 256);
-  if (a.cs == 1 && b.rs == 1 && (g.m == 1 || few_columns)) {
+  const bool dot_products = a.cs == 1 && b.rs == 1 && (g.m == 1 || few_columns);
+  // The plain loop's sums are chains as long as k: over two vectors of k, dot products win
+  // even below max_plain_loop_fmas (one sample through a 100→10 layer: 1.5 µs by the loop).
+  const bool long_dot_products = dot_products && g.k >= 2 * DotSimd<T>::lanes;
+  if (double(g.m) * double(g.n) * double(g.k) <= max_plain_loop_fmas && !long_dot_products) {
+    plain_loop_gemm(g, a, b);
+    apply_epilogue(g, 0, g.m, 0, g.n);
+    return;
+  }
+  if (dot_products) {
     if (g.m == 1) {  // one sample: more columns per tile, for fewer passes over x
       dot_product_gemm<1, 8>(g, a, b);
     } else {
