@@ -354,6 +354,16 @@ def test_predict_proba_refuses_a_regression_network():
         net.predict_proba(np.zeros((2, 3)))
 
 
+def test_evaluate_gives_inf_for_a_squared_error_beyond_float64():
+    # Found by the fuzz tests: a finite output of 1e300 squared overflowed with numpy's
+    # RuntimeWarning; the loss is inf, the network's output finite.
+    net = fm.MLP(1, [], 1, dtype="float64")
+    net.layers[0].weight[...] = 1.0
+    assert net.evaluate(np.array([[1e300]]), np.array([[0.0]]), loss="least_squares") == {
+        "loss": np.inf
+    }
+
+
 @pytest.mark.parametrize("loss", LOSSES)
 def test_evaluate_agrees_with_numpy_and_loss_and_gradient(loss):
     rng = np.random.default_rng(42)
