@@ -8,12 +8,15 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from fastmlp.__main__ import main
+from fastmlp.analysis import architecture_table
 from fastmlp.demo import TOPICS, cli, memorisation
+from fastmlp.demo.depth_width import ONE_INPUT, markdown_table
 
 pytest.importorskip("matplotlib")
 pytest.importorskip("mnist1d")
@@ -135,11 +138,6 @@ def _parser():
 
 
 def test_readme_regions_tables_are_computed():
-    from pathlib import Path
-
-    from fastmlp.analysis import architecture_table
-    from fastmlp.demo.depth_width import ONE_INPUT, markdown_table
-
     readme = Path(__file__).resolve().parents[1] / "README.md"
     if not readme.is_file():
         pytest.skip("needs the source tree")
