@@ -1,9 +1,10 @@
 """GEMM (fastmlp.ops.matmul) against a float64 numpy reference.
 
 Shapes cover one row/column, primes, and every tile and cache-block edge of the three ISAs
-(register tiles of 6 rows × 8/16/32 columns, k blocks of 256, row blocks of 72–144), in all
-four transpose combinations, both dtypes, with alpha and beta. The ISA in use is the best the
-CPU has; tests/test_isa.py runs this file again under each FASTMLP_ISA.
+(register tiles of 6 rows (AVX2) or 10 (AVX-512) × 8/16/32 columns, k blocks of 256, row
+blocks of 70–144), in all four transpose combinations, both dtypes, with alpha and beta. The
+ISA in use is the best the CPU has; tests/test_isa.py runs this file again under each
+FASTMLP_ISA.
 """
 
 from __future__ import annotations
@@ -30,7 +31,10 @@ SHAPES = [
     (6, 16, 16),
     (5, 15, 17),
     (7, 33, 31),
+    (9, 16, 12),
+    (11, 32, 20),
     (12, 32, 64),
+    (21, 17, 33),
     (13, 31, 65),
     (13, 10, 298),
     (29, 47, 255),
@@ -39,6 +43,7 @@ SHAPES = [
     (71, 73, 79),
     (97, 1, 101),
     (1, 97, 300),
+    (141, 33, 40),
     (145, 33, 40),
     (150, 10, 298),
     (10, 298, 150),
