@@ -202,21 +202,28 @@ def test_least_squares_multi_output_with_l2_matches_torch():
         np.testing.assert_allclose(ours[name], p.grad.numpy(), rtol=1e-10, atol=1e-14)
 
 
-def test_l2_adds_half_the_sum_of_squared_weights_not_biases():
+# Layers of 15 and 10 weights, and of 1,073 and 319 (beyond the kernel's eight partial sums,
+# with a remainder); float32 weights are summed in float64 too.
+@pytest.mark.parametrize(
+    ("sizes", "dtype", "rtol"), [((3, 5, 2), "float64", 1e-12), ((37, 29, 11), "float32", 1e-6)]
+)
+def test_l2_adds_half_the_sum_of_squared_weights_not_biases(sizes, dtype, rtol):
     rng = np.random.default_rng(32)
-    net = fm.MLP(3, [5], 2, dtype="float64", seed=33)
+    net = fm.MLP(sizes[0], [sizes[1]], sizes[2], dtype=dtype, seed=33)
     for layer in net.layers:
         if isinstance(layer, fm.Dense):
             layer.bias[...] = 5 + rng.standard_normal(layer.bias.shape)  # large biases
-    x, y = rng.standard_normal((7, 3)), rng.standard_normal((7, 2))
+    x = rng.standard_normal((7, sizes[0])).astype(dtype)
+    y = rng.standard_normal((7, sizes[2])).astype(dtype)
     plain_value, plain_grad = net.loss_and_gradient(x, y, loss="least_squares")
     l2_value, l2_grad = net.loss_and_gradient(x, y, loss="least_squares", l2=0.2)
-    squares = np.sum(net.layers[0].weight ** 2) + np.sum(net.layers[2].weight ** 2)
+    weights = (net.layers[0].weight.astype(np.float64), net.layers[2].weight.astype(np.float64))
+    squares = sum(np.sum(w**2) for w in weights)
     assert l2_value - plain_value == pytest.approx(0.1 * squares, rel=1e-12)
     plain, with_l2 = unflatten(net, plain_grad), unflatten(net, l2_grad)
     for name in plain:
         extra = 0.2 * net.state_dict()[name] if name.endswith("weight") else 0.0
-        np.testing.assert_allclose(with_l2[name], plain[name] + extra, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(with_l2[name], plain[name] + extra, rtol=rtol, atol=rtol * 1e-2)
     # The sum reduction adds the same term.
     sum_value = net.loss_and_gradient(x, y, loss="least_squares", reduction="sum", l2=0.2)[0]
     sum_plain = net.loss_and_gradient(x, y, loss="least_squares", reduction="sum")[0]

@@ -87,6 +87,8 @@ struct TypedKernels {
                                          const T* row_weight, T* dlogits, double scale);
   // db[j] = Σ_i dy[i, j] for dy of shape (m, n): the bias gradient.
   void (*bias_gradient)(index_t m, index_t n, const T* dy, T* db);
+  // The L2 penalty's gradient and value: dw[i] += l2·w[i] over n weights; returns Σ w[i]².
+  double (*l2_penalty)(index_t n, T l2, const T* w, T* dw);
   // One fused optimizer step over n parameters (see optimizer.hpp for the exact rules).
   void (*sgd_step)(const SgdStep<T>& step, index_t n, T* param, const T* grad, T* velocity);
   void (*adam_step)(const AdamStep<T>& step, index_t n, T* param, const T* grad, T* moment1,

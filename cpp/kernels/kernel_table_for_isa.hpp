@@ -21,6 +21,7 @@ constexpr TypedKernels<T> typed_kernels() {
           &softmax_cross_entropy<T>,
           &sigmoid_binary_cross_entropy<T>,
           &bias_gradient<T>,
+          &l2_penalty<T>,
           &sgd_step<T>,
           &adam_step<T>};
 }
