@@ -51,6 +51,20 @@ def test_one_sample_and_no_bias(dtype):
     np.testing.assert_allclose(y, weight.astype(np.float64) @ x, rtol=1e-4, atol=1e-4)
 
 
+# Full register tiles apply bias and ReLU in registers, edge tiles after the store: both must
+# keep a NaN (torch's relu does), ReLU's max(0, x) must not turn it into 0.
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+@pytest.mark.parametrize("activation", ["relu", None])
+def test_nan_passes_through_the_epilogue_in_every_tile(dtype, activation):
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((61, 20)).astype(dtype)
+    x[[0, 17, 60], 3] = np.nan
+    weight = rng.standard_normal((70, 20)).astype(dtype)
+    y = fm.ops.linear(x, weight, rng.standard_normal(70).astype(dtype), activation)
+    assert np.isnan(y[[0, 17, 60]]).all()
+    assert not np.isnan(np.delete(y, [0, 17, 60], axis=0)).any()
+
+
 def test_activation_parameter_reaches_the_epilogue():
     x = -np.ones((2, 3))
     weight = np.eye(3)

@@ -83,16 +83,27 @@ void pack_sliver(const T* src, index_t stride_w, index_t stride_p, index_t width
   }
 }
 
+// What a full register tile of the last k block applies in registers before it stores: the
+// bias (pointing at the tile's first column; null for none), then ReLU if asked. Other
+// activations, and edge or transposed tiles, take apply_epilogue after the tile.
+template <class T>
+struct TileEpilogue {
+  bool fused = false;
+  const T* bias = nullptr;
+  bool relu = false;
+};
+
 // The register tile: acc = Σ_p A(r, p)·b[p*b_rs + c] with A(r, p) at a[r*a_rs + p*a_cs] (a
 // packed sliver: a_rs = 1, a_cs = MR; or MR rows of a row-major A read in place: a_rs = lda,
 // a_cs = 1) and B a packed sliver (b_rs = NR) or NR columns read in place (b_rs = ldb); then
 // C(r, c) = alpha·acc + beta·C(r, c) for r < rows, c < cols (C not read when beta == 0),
 // C(r, c) being c_tile[r*rs_c + c*cs_c].
-// NV vectors wide: Blocking<T>::nv, or 1 for a narrow last column of tiles.
+// NV vectors wide: Blocking<T>::nv, or 1 for a narrow last column of tiles. Returns whether
+// it applied `epilogue` (a full tile with contiguous rows does, when epilogue.fused).
 template <int NV, class T>
-void register_tile(index_t kc, const T* a, index_t a_rs, index_t a_cs, const T* b, index_t b_rs,
+bool register_tile(index_t kc, const T* a, index_t a_rs, index_t a_cs, const T* b, index_t b_rs,
                    T alpha, T beta, T* c_tile, index_t rs_c, index_t cs_c, index_t rows,
-                   index_t cols) {
+                   index_t cols, TileEpilogue<T> epilogue) {
   using S = Simd<T>;
   using reg = typename S::reg;
   constexpr int MR = Blocking<T>::mr, L = S::lanes, NR = NV * L;
@@ -123,10 +134,15 @@ void register_tile(index_t kc, const T* a, index_t a_rs, index_t a_cs, const T* 
       for (int v = 0; v < NV; ++v) {
         T* dst = c_tile + r * rs_c + v * L;
         const reg scaled = S::mul(alpha_v, acc[r][v]);
-        S::store(dst, beta == T(0) ? scaled : S::fma(beta_v, S::load(dst), scaled));
+        reg result = beta == T(0) ? scaled : S::fma(beta_v, S::load(dst), scaled);
+        if (epilogue.fused && epilogue.bias)
+          result = S::add(result, S::load(epilogue.bias + v * L));
+        // max(0, x): x when x is NaN, as ReluAct (x < 0 ? 0 : x)
+        if (epilogue.fused && epilogue.relu) result = S::max(S::zero(), result);
+        S::store(dst, result);
       }
     }
-    return;
+    return epilogue.fused;
   }
   alignas(64) T tile[MR * NR];  // edge or transposed tile: through a buffer
   FASTMLP_UNROLL_FULLY
@@ -145,6 +161,7 @@ void register_tile(index_t kc, const T* a, index_t a_rs, index_t a_cs, const T* 
     for (index_t col = 0; col < cols; ++col)
       for (index_t r = 0; r < rows; ++r) write(r, col);
   }
+  return false;
 }
 
 // C(i, j) = act(C(i, j) + bias[j]) over rows [i0, i0+rows) and columns [j0, j0+cols) of C.
@@ -474,19 +491,23 @@ void gemm(const GemmArgs<T>& g) {
       const index_t i = ic + ir, j = jc + jr;
       const bool a_in_place = a_sliver_in_place(a, rows);
       const bool b_in_place = b_sliver_in_place(b, m, cols);
+      TileEpilogue<T> in_tile;
+      in_tile.fused = last_kc && !swap &&
+                      (g.activation == Activation::identity || g.activation == Activation::relu);
+      in_tile.bias = g.bias != nullptr ? g.bias + j : nullptr;
+      in_tile.relu = g.activation == Activation::relu;
       const auto tile = [&](auto vectors) {
         constexpr int NV = decltype(vectors)::value;
-        register_tile<NV>(kc, a_in_place ? a.at(i, pc) : a_block + ir * kc, a_in_place ? a.rs : 1,
-                          a_in_place ? 1 : MR, b_in_place ? b.at(pc, j) : b_panel + jr * kc,
-                          b_in_place ? b.rs : NV * L, g.alpha, beta, g.c + i * rs_c + j * cs_c,
-                          rs_c, cs_c, rows, cols);
+        return register_tile<NV>(kc, a_in_place ? a.at(i, pc) : a_block + ir * kc,
+                                 a_in_place ? a.rs : 1, a_in_place ? 1 : MR,
+                                 b_in_place ? b.at(pc, j) : b_panel + jr * kc,
+                                 b_in_place ? b.rs : NV * L, g.alpha, beta,
+                                 g.c + i * rs_c + j * cs_c, rs_c, cs_c, rows, cols, in_tile);
       };
-      if (cols <= L) {  // packed one vector wide by pack_b
-        tile(std::integral_constant<int, 1>{});
-      } else {
-        tile(std::integral_constant<int, B::nv>{});
-      }
-      if (last_kc) epilogue(i, rows, j, cols);
+      // packed one vector wide by pack_b when cols <= L
+      const bool applied = cols <= L ? tile(std::integral_constant<int, 1>{})
+                                     : tile(std::integral_constant<int, B::nv>{});
+      if (last_kc && !applied) epilogue(i, rows, j, cols);
     }
   };
 

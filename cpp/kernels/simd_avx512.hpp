@@ -29,6 +29,9 @@ struct Simd<float> {
   static void store(float* p, reg v) { _mm512_storeu_ps(p, v); }
   static reg fma(reg a, reg b, reg c) { return _mm512_fmadd_ps(a, b, c); }
   static reg mul(reg a, reg b) { return _mm512_mul_ps(a, b); }
+  static reg add(reg a, reg b) { return _mm512_add_ps(a, b); }
+  // a > b ? a : b per lane, as x86 max: b when either is NaN
+  static reg max(reg a, reg b) { return _mm512_max_ps(a, b); }
   static reg load_first(const float* p, index_t count) {  // lanes >= count are 0
     return _mm512_maskz_loadu_ps(__mmask16((1u << count) - 1), p);
   }
@@ -52,6 +55,9 @@ struct Simd<double> {
   static void store(double* p, reg v) { _mm512_storeu_pd(p, v); }
   static reg fma(reg a, reg b, reg c) { return _mm512_fmadd_pd(a, b, c); }
   static reg mul(reg a, reg b) { return _mm512_mul_pd(a, b); }
+  static reg add(reg a, reg b) { return _mm512_add_pd(a, b); }
+  // a > b ? a : b per lane, as x86 max: b when either is NaN
+  static reg max(reg a, reg b) { return _mm512_max_pd(a, b); }
   static reg load_first(const double* p, index_t count) {  // lanes >= count are 0
     return _mm512_maskz_loadu_pd(__mmask8((1u << count) - 1), p);
   }

@@ -24,6 +24,9 @@ struct Simd {
   static void store(T* p, reg v) { std::memcpy(p, &v, sizeof v); }
   static reg fma(reg a, reg b, reg c) { return a * b + c; }
   static reg mul(reg a, reg b) { return a * b; }
+  static reg add(reg a, reg b) { return a + b; }
+  // a > b ? a : b per lane, as x86 max: b when either is NaN
+  static reg max(reg a, reg b) { return a > b ? a : b; }
   static reg load_first(const T* p, index_t count) {  // lanes >= count are 0
     reg v{};
     std::memcpy(&v, p, size_t(count) * sizeof(T));

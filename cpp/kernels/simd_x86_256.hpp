@@ -26,6 +26,9 @@ struct Simd256<float> {
   static void store(float* p, reg v) { _mm256_storeu_ps(p, v); }
   static reg fma(reg a, reg b, reg c) { return _mm256_fmadd_ps(a, b, c); }
   static reg mul(reg a, reg b) { return _mm256_mul_ps(a, b); }
+  static reg add(reg a, reg b) { return _mm256_add_ps(a, b); }
+  // a > b ? a : b per lane, as x86 max: b when either is NaN
+  static reg max(reg a, reg b) { return _mm256_max_ps(a, b); }
   static reg load_first(const float* p, index_t count) {  // lanes >= count are 0
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     return _mm256_maskload_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32(int(count)), lane));
@@ -47,6 +50,9 @@ struct Simd256<double> {
   static void store(double* p, reg v) { _mm256_storeu_pd(p, v); }
   static reg fma(reg a, reg b, reg c) { return _mm256_fmadd_pd(a, b, c); }
   static reg mul(reg a, reg b) { return _mm256_mul_pd(a, b); }
+  static reg add(reg a, reg b) { return _mm256_add_pd(a, b); }
+  // a > b ? a : b per lane, as x86 max: b when either is NaN
+  static reg max(reg a, reg b) { return _mm256_max_pd(a, b); }
   static reg load_first(const double* p, index_t count) {  // lanes >= count are 0
     const __m256i lane = _mm256_setr_epi64x(0, 1, 2, 3);
     return _mm256_maskload_pd(p, _mm256_cmpgt_epi64(_mm256_set1_epi64x(count), lane));
