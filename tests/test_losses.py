@@ -189,6 +189,24 @@ def test_softmax_cross_entropy_gradient_matches_central_differences(shape, reduc
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+def test_softmax_probabilities_are_accurate_over_the_whole_exponent_range(dtype):
+    # Rows (0, x) for x every 2^-10 from −100 to 0: the probability of the second class,
+    # e^x / (1 + e^x), exercises the float32 kernel's own e^x at every exponent it sees
+    # (2 ulp), plus the scaling's two roundings; below e^-87.3 (< 2^-125) it returns 0.
+    x = -np.arange(0, 100 * 1024 + 1, dtype=np.float64) / 1024
+    logits = np.stack([np.zeros_like(x), x], axis=1).astype(dtype)
+    _, grad = fm.ops.softmax_cross_entropy(logits, np.zeros(x.size, np.int64), "sum")
+    exact = np.exp(x) / (1 + np.exp(x))
+    tiny = 2.0**-125 if dtype == np.float32 else 0.0
+    error = np.abs(grad[:, 1].astype(np.float64) - exact)
+    assert np.all(error <= 4 * np.finfo(dtype).eps * exact + tiny)
+    # Probabilities never rise as x falls, and −inf gives exactly 0.
+    assert np.all(np.diff(grad[:, 1].astype(np.float64)) <= 0)
+    _, grad = fm.ops.softmax_cross_entropy(np.array([[0, -np.inf]], dtype), np.array([0]), "sum")
+    assert grad[0, 1] == 0
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
 def test_softmax_cross_entropy_is_stable_for_huge_logits(reduction, dtype):
     logits = np.array(
