@@ -73,13 +73,12 @@ void pack_sliver(const T* src, index_t stride_w, index_t stride_p, index_t width
     }
     return;
   }
-  for (index_t w = 0; w < W; ++w) {  // column by column
-    if (w < width) {
-      const T* s = src + w * stride_w;
-      for (index_t p = 0; p < kc; ++p) dst[p * W + w] = s[p * stride_p];
-    } else {
-      for (index_t p = 0; p < kc; ++p) dst[p * W + w] = T(0);
-    }
+  // Column by column; an edge sliver is zeroed first in one contiguous pass (zeroing its
+  // missing columns one strided element at a time took a third of packing a 4-wide edge).
+  if (width < W) std::memset(dst, 0, std::size_t(kc) * W * sizeof(T));
+  for (index_t w = 0; w < width; ++w) {
+    const T* s = src + w * stride_w;
+    for (index_t p = 0; p < kc; ++p) dst[p * W + w] = s[p * stride_p];
   }
 }
 
