@@ -49,6 +49,35 @@ def test_predict_matches_numpy(dtype):
     np.testing.assert_allclose(net.predict(x[0]), numpy_forward(net, x[:1])[0], rtol=tol, atol=tol)
 
 
+def test_predict_takes_any_array_like_the_same_way():
+    # Arrays the compiled core takes as they are (C-contiguous, aligned, the net's dtype) and
+    # everything the Python layer converts first give the same outputs and shapes.
+    net = fm.MLP(7, [13], 3, dtype="float32", seed=1)
+    x = np.random.default_rng(2).standard_normal((5, 7)).astype(np.float32)
+    batch, one = net.predict(x), net.predict(x[1])
+    assert batch.shape == (5, 3) and one.shape == (3,)
+    np.testing.assert_allclose(one, batch[1], rtol=1e-6)  # one row may take another GEMM path
+
+    class Subclass(np.ndarray):
+        pass
+
+    for other in (
+        x.astype(np.float64),
+        np.asfortranarray(x),
+        x.astype(">f4"),
+        x.view(Subclass),
+        x.tolist(),
+    ):
+        np.testing.assert_array_equal(np.asarray(net.predict(other)), batch)
+    np.testing.assert_array_equal(net.predict(x[1].astype(np.float64)), one)
+    np.testing.assert_array_equal(net.predict(x[:, ::-1][:, ::-1]), batch)  # strided view
+    assert net.predict(x[:0]).shape == (0, 3)
+    with pytest.raises(ValueError, match=r"shape \(n_samples, 7\).*got shape \(6,\)"):
+        net.predict(x[1, :6])
+    with pytest.raises(ValueError, match="got shape"):
+        net.predict(x[None])
+
+
 @pytest.mark.parametrize("loss", LOSSES)
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_gradient_matches_central_differences(activation, loss):

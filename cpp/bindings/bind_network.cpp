@@ -120,22 +120,35 @@ void bind_network(py::module_& m, const char* name) {
           py::arg("layer"), "(weight offset, bias offset) of a layer in the flat buffer")
       .def(
           "predict",
-          [](Net& net, const py::array& x) {
-            const ConcurrentUse::Scope scope(net.use, Access::read, "predict");
-            check_array<T>("x", x, 2);
-            if (x.shape(1) != net.n_inputs()) {
-              throw py::value_error("x has " + std::to_string(x.shape(1)) +
-                                    " features, the network expects " +
-                                    std::to_string(net.n_inputs()));
+          [](Net& net, const py::object& x) -> py::object {
+            // Only a C-contiguous, aligned ndarray of T holding one sample (n_inputs,) or a batch
+            // (n, n_inputs); for anything else None, and the Python layer converts x or says
+            // what is wrong with it. One sample gives (n_outputs,), a batch (n, n_outputs).
+            constexpr int required_flags =
+                py::array::c_style | py::detail::npy_api::NPY_ARRAY_ALIGNED_;
+            if (Py_TYPE(x.ptr()) != py::detail::npy_api::get().PyArray_Type_) {
+              return py::none();  // not an array, or a subclass (np.matrix, masked arrays)
             }
-            py::array_t<T> y({x.shape(0), py::ssize_t(net.n_outputs())});
-            const T* input = static_cast<const T*>(x.data());
+            const auto a = py::reinterpret_borrow<py::array>(x);
+            const bool one_sample = a.ndim() == 1;
+            if (type_num(a) != numpy_type_num<T>() ||
+                (a.flags() & required_flags) != required_flags || !(one_sample || a.ndim() == 2) ||
+                a.shape(a.ndim() - 1) != net.n_inputs()) {
+              return py::none();
+            }
+            const py::ssize_t rows = one_sample ? 1 : a.shape(0);
+            const ConcurrentUse::Scope scope(net.use, Access::read, "predict");
+            py::array_t<T> y = one_sample ? py::array_t<T>(py::ssize_t(net.n_outputs()))
+                                          : py::array_t<T>({rows, py::ssize_t(net.n_outputs())});
+            const T* input = static_cast<const T*>(a.data());
             T* output = y.mutable_data();
-            GilReleaseFor release(2.0 * double(x.shape(0)) * double(net.n_parameters()));
-            if (x.shape(0) > 0) net.predict(input, x.shape(0), output);
-            return y;
+            GilReleaseFor release(2.0 * double(rows) * double(net.n_parameters()));
+            if (rows > 0) net.predict(input, rows, output);
+            return std::move(y);
           },
-          py::arg("x"), "The outputs (n, n_outputs) for x (n, n_inputs), no dropout.")
+          py::arg("x"),
+          "The outputs for x, one sample (n_inputs,) or a batch (n, n_inputs) as a C-contiguous, "
+          "aligned array of the network's dtype, without dropout; None for any other x.")
       .def(
           "loss_and_gradient",
           [](Net& net, const py::array& x, Loss loss, const py::object& targets,

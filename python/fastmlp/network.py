@@ -218,13 +218,13 @@ class Sequential:
         """The network's outputs (n, n_outputs) for X (n, n_inputs), or (n_outputs,) for
         one sample X (n_inputs,): regression values, or logits after a classification
         loss (see predict_proba). Dropout is off."""
-        x = X
-        if type(x) is not np.ndarray or x.dtype is not self.dtype or not _c_aligned(x):
-            x = self._input(X)  # 2-D from here
-        elif x.ndim == 1:
-            x = x.reshape(1, -1)
-        y = self._core.predict(x)
-        return y.reshape(-1) if np.ndim(X) == 1 else y
+        y = self._core.predict(X)  # None unless X is already a C-contiguous array of dtype
+        if y is None:
+            y = self._core.predict(self._input(X))  # converted and checked, 2-D
+            assert y is not None  # _input gives what the core takes
+            if np.ndim(X) == 1:
+                y = y.reshape(-1)
+        return y
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities: softmax of the outputs after cross_entropy training, the
@@ -544,11 +544,6 @@ class _InterruptFlag:
         if self.previous is not None:
             signal.signal(signal.SIGINT, self.previous)
             self.previous = None
-
-
-def _c_aligned(x: np.ndarray) -> bool:
-    flags = x.flags
-    return bool(flags.c_contiguous and flags.aligned)
 
 
 def _reduction(reduction: str) -> bool:
