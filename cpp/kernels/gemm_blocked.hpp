@@ -290,11 +290,16 @@ void dot_product_tile(index_t k, const T* a, index_t lda, const T* b, index_t ld
   if (k_vec < k) {  // the last k % L terms, the lanes past k loaded as zeros
     accumulate(k_vec, [&](const T* x) { return S::load_first(x, k - k_vec); });
   }
+  alignas(64) T sums[C];
   for (index_t r = 0; r < R; ++r) {
+    if constexpr (C == L) {  // all C sums at once (a horizontal sum each was 17 % of the tile)
+      S::store(sums, S::transpose_sum(acc[r]));
+    } else {
+      for (index_t col = 0; col < cols; ++col) sums[col] = S::sum(acc[r][col]);
+    }
     for (index_t col = 0; col < cols; ++col) {
-      const T sum = S::sum(acc[r][col]);
       T& dst = c[r * ldc + col];
-      dst = beta == T(0) ? alpha * sum : alpha * sum + beta * dst;
+      dst = beta == T(0) ? alpha * sums[col] : alpha * sums[col] + beta * dst;
     }
   }
 }

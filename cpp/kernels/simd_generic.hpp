@@ -37,6 +37,11 @@ struct Simd {
     for (int i = 1; i < lanes; ++i) total += v[i];
     return total;
   }
+  static reg transpose_sum(const reg (&v)[lanes]) {  // lane i = sum(v[i])
+    reg sums;
+    for (int i = 0; i < lanes; ++i) sums[i] = sum(v[i]);
+    return sums;
+  }
 };
 
 template <class T>

@@ -38,6 +38,13 @@ struct Simd256<float> {
     half = _mm_add_ps(half, _mm_movehl_ps(half, half));
     return _mm_cvtss_f32(_mm_add_ss(half, _mm_movehdup_ps(half)));
   }
+  // Lane i = sum(v[i]): eight horizontal sums in 6 hadds, 2 permutes and an add
+  static reg transpose_sum(const reg (&v)[lanes]) {
+    const reg quarters01 = _mm256_hadd_ps(_mm256_hadd_ps(v[0], v[1]), _mm256_hadd_ps(v[2], v[3]));
+    const reg quarters45 = _mm256_hadd_ps(_mm256_hadd_ps(v[4], v[5]), _mm256_hadd_ps(v[6], v[7]));
+    return _mm256_add_ps(_mm256_permute2f128_ps(quarters01, quarters45, 0x20),
+                         _mm256_permute2f128_ps(quarters01, quarters45, 0x31));
+  }
 };
 
 template <>
@@ -60,6 +67,12 @@ struct Simd256<double> {
   static double sum(reg v) {
     const __m128d half = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
     return _mm_cvtsd_f64(_mm_add_sd(half, _mm_unpackhi_pd(half, half)));
+  }
+  // Lane i = sum(v[i])
+  static reg transpose_sum(const reg (&v)[lanes]) {
+    const reg pairs01 = _mm256_hadd_pd(v[0], v[1]), pairs23 = _mm256_hadd_pd(v[2], v[3]);
+    return _mm256_add_pd(_mm256_permute2f128_pd(pairs01, pairs23, 0x20),
+                         _mm256_permute2f128_pd(pairs01, pairs23, 0x31));
   }
 };
 
