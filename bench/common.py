@@ -32,6 +32,7 @@ def interleaved_times(
     repeat: int = 7,
     min_time: float = 0.02,
     settle: dict[str, float] | None = None,
+    setup: dict[str, Callable[[], object]] | None = None,
 ) -> dict[str, float]:
     """Median seconds per call of each function, the functions interleaved in every round.
 
@@ -39,23 +40,30 @@ def interleaved_times(
     each round times one batch of every function, a batch being enough calls to last
     about ``min_time`` seconds. ``settle[name]`` seconds of sleep follow each batch of
     ``name``: after a call, multi-thread pools busy-wait for a while and would steal the
-    cores of the next library's batch (see ``bench.gemm.SETTLE``).
+    cores of the next library's batch (see ``bench.gemm.SETTLE``). ``setup[name]()`` runs,
+    untimed, before the warm-up and before each batch of ``name`` (a thread count, say).
     """
-    settle = settle or {}
+    settle, setup = settle or {}, setup or {}
     batch = {}
     for name, fn in fns.items():
+        setup.get(name, _nothing)()
         batch[name] = max(1, math.ceil(min_time / max(_warm(fn), 1e-9)))
         time.sleep(settle.get(name, 0.0))
     samples: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(repeat):
         for name, fn in fns.items():
             n = batch[name]
+            setup.get(name, _nothing)()
             t0 = time.perf_counter()
             for _ in range(n):
                 fn()
             samples[name].append((time.perf_counter() - t0) / n)
             time.sleep(settle.get(name, 0.0))
     return {name: statistics.median(ts) for name, ts in samples.items()}
+
+
+def _nothing() -> None:
+    pass
 
 
 def median_time(fn: Callable[[], object], repeat: int = 7, min_time: float = 0.02) -> float:

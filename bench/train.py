@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
@@ -192,6 +193,23 @@ def onnx_mlp(net: fm.Sequential, threads: int) -> Any:
     )
 
 
+@dataclass
+class Case:
+    """One row's workload: a call per library, and how much work one call does."""
+
+    name: str
+    unit: str  # "epochs/s", "samples/s", "steps/s" (per_call units a call), or "µs/call"
+    fns: dict[str, Callable[[], Any]]
+    per_call: dict[str, float] = field(default_factory=dict)  # missing: 1
+    flops_per_unit: float | None = None  # for fastmlp's % of peak
+
+    def values(self, seconds: dict[str, float]) -> dict[str, float]:
+        """Each library's speed in ``unit`` from its seconds per call."""
+        if self.unit == "µs/call":
+            return {k: t * 1e6 for k, t in seconds.items()}
+        return {k: self.per_call.get(k, 1) / t for k, t in seconds.items()}
+
+
 def measure(fns: dict[str, Callable[[], Any]], threads: int, quick: bool) -> dict[str, float]:
     fm.set_num_threads(threads)
     if torch is not None:
@@ -201,12 +219,12 @@ def measure(fns: dict[str, Callable[[], Any]], threads: int, quick: bool) -> dic
         return interleaved_times(fns, repeat, min_time, SETTLE if threads > 1 else None)
 
 
-def figure_20_2(threads: int, quick: bool, peak: float | None) -> list[dict[str, Any]]:
+def figure_20_2(threads: int, peers: bool) -> list[Case]:
     rng = np.random.default_rng(0)
     x = rng.standard_normal((4000, 40)).astype(np.float32)
     y = rng.integers(0, 10, 4000)
     epochs = 10
-    rows = []
+    cases = []
     for name, hidden in FIGURE_20_2.items():
         sizes = [40, *hidden, 10]
         net = fm.MLP(40, hidden, 10, seed=0)
@@ -214,7 +232,7 @@ def figure_20_2(threads: int, quick: bool, peak: float | None) -> list[dict[str,
         fns: dict[str, Callable[[], Any]] = {
             "fastmlp": lambda net=net, sgd=sgd: net.fit(x, y, optimizer=sgd, epochs=epochs)
         }
-        if torch is not None:
+        if peers and torch is not None:
             step = torch_steps(
                 torch_mlp(sizes, net),
                 torch.from_numpy(x),
@@ -224,7 +242,7 @@ def figure_20_2(threads: int, quick: bool, peak: float | None) -> list[dict[str,
                 None,
             )
             fns["torch"] = lambda step=step: [step() for _ in range(epochs)]
-        if jax is not None:
+        if peers and jax is not None:
             params, jx, jy = jax_params(net), jnp.asarray(x), jnp.asarray(y)
             jstep = jax_sgd(jax_cross_entropy, 0.0025)
             per_epoch = jax.jit(jstep)
@@ -239,31 +257,28 @@ def figure_20_2(threads: int, quick: bool, peak: float | None) -> list[dict[str,
             )
             fns["jax"] = jax_compiled(jax_epochs, params, jx, jy)
             fns["jax loop"] = jax_compiled(loop, params, jx, jy)
-        if MLPClassifier is not None:
+        if peers and MLPClassifier is not None:
             sk = sklearn_epoch(MLPClassifier, hidden, x, y, 4000)
             fns["sklearn"] = lambda sk=sk: [sk() for _ in range(epochs)]
-        times = measure(fns, threads, quick)
-        rate = {k: epochs / t for k, t in times.items()}
-        gflops = epoch_flops(4000, sizes) * rate["fastmlp"] / 1e9
-        rows.append(
-            row("fig20.2 " + name, threads, "epochs/s", rate, 100 * gflops / peak if peak else None)
-        )
-    return rows
+        per_call = dict.fromkeys(fns, float(epochs))
+        flops = epoch_flops(4000, sizes)
+        cases.append(Case("fig20.2 " + name, "epochs/s", fns, per_call, flops_per_unit=flops))
+    return cases
 
 
-def minibatch(threads: int, quick: bool) -> list[dict[str, Any]]:
+def minibatch(threads: int, peers: bool) -> list[Case]:
     rng = np.random.default_rng(1)
     n = 4000
     x = rng.standard_normal((n, 40)).astype(np.float32)
     y = rng.integers(0, 10, n)
-    rows = []
+    cases = []
     for batch in (32, 128):
         net = fm.MLP(40, [100, 100], 10, seed=0)
         sgd = fm.optim.SGD(lr=0.01)
         fns: dict[str, Callable[[], Any]] = {
             "fastmlp": lambda net=net, sgd=sgd, b=batch: net.fit(x, y, optimizer=sgd, batch_size=b)
         }
-        if torch is not None:
+        if peers and torch is not None:
             fns["torch"] = torch_steps(
                 torch_mlp([40, 100, 100, 10], net),
                 torch.from_numpy(x),
@@ -272,9 +287,9 @@ def minibatch(threads: int, quick: bool) -> list[dict[str, Any]]:
                 0.01,
                 batch,
             )
-        if MLPClassifier is not None:
+        if peers and MLPClassifier is not None:
             fns["sklearn"] = sklearn_epoch(MLPClassifier, [100, 100], x, y, batch)
-        if jax is not None:
+        if peers and jax is not None:
             fns["jax loop"] = jax_compiled(
                 jax_epoch(jax_sgd(jax_cross_entropy, 0.01), n, batch),
                 jax_params(net),
@@ -282,23 +297,15 @@ def minibatch(threads: int, quick: bool) -> list[dict[str, Any]]:
                 jnp.asarray(x),
                 jnp.asarray(y),
             )
-        times = measure(fns, threads, quick)
-        per_call = {k: n - n % batch if k == "jax loop" else n for k in times}
-        rows.append(
-            row(
-                f"MNIST-1D batch {batch}",
-                threads,
-                "samples/s",
-                {k: per_call[k] / t for k, t in times.items()},
-            )
-        )
-    return rows
+        per_call = {k: float(n - n % batch if k == "jax loop" else n) for k in fns}
+        cases.append(Case(f"MNIST-1D batch {batch}", "samples/s", fns, per_call))
+    return cases
 
 
-def tiny(threads: int, quick: bool) -> list[dict[str, Any]]:
+def tiny(threads: int, peers: bool) -> list[Case]:
     x = np.linspace(-1, 1, 50, dtype=np.float32).reshape(-1, 1)
     y = np.abs(x)
-    rows = []
+    cases = []
     steps = 1000  # per fastmlp call; torch takes a tenth as many per call
     for name, hidden in {"1-3-1": [3], "1-(10×5)-1": [10] * 5}.items():
         net = fm.MLP(1, hidden, 1, seed=0)
@@ -308,7 +315,7 @@ def tiny(threads: int, quick: bool) -> list[dict[str, Any]]:
                 x, y, loss="mse", optimizer=sgd, epochs=steps
             )
         }
-        if torch is not None:
+        if peers and torch is not None:
             step = torch_steps(
                 torch_mlp([1, *hidden, 1], net),
                 torch.from_numpy(x),
@@ -318,21 +325,18 @@ def tiny(threads: int, quick: bool) -> list[dict[str, Any]]:
                 None,
             )
             fns["torch"] = lambda step=step: [step() for _ in range(steps // 10)]
-        if jax is not None:
+        if peers and jax is not None:
             jstep = jax_sgd(jax_mse, 0.01)
             loop = jax.jit(
                 lambda p, x, y, s=jstep: jax.lax.fori_loop(0, steps, lambda _, p: s(p, x, y), p)
             )
             fns["jax loop"] = jax_compiled(loop, jax_params(net), jnp.asarray(x), jnp.asarray(y))
-        times = measure(fns, threads, quick)
         per_call = {"fastmlp": steps, "torch": steps // 10, "jax loop": steps}
-        rows.append(
-            row(f"tiny {name}", threads, "steps/s", {k: per_call[k] / t for k, t in times.items()})
-        )
-    return rows
+        cases.append(Case(f"tiny {name}", "steps/s", fns, per_call))
+    return cases
 
 
-def inference(threads: int, quick: bool) -> list[dict[str, Any]]:
+def inference(threads: int, peers: bool) -> list[Case]:
     rng = np.random.default_rng(2)
     net = fm.MLP(40, [100, 100], 10, seed=0)
     weights = [(layer.weight.T.copy(), layer.bias.copy()) for layer in net.layers[::2]]
@@ -344,18 +348,17 @@ def inference(threads: int, quick: bool) -> list[dict[str, Any]]:
                 x = np.maximum(x, 0)
         return x
 
-    if jax is not None:
+    if peers and jax is not None:
         forward, params = jax.jit(jax_forward), jax_params(net)
-    rows = []
+    cases = []
     for n in (1, 4000):
         x = rng.standard_normal((n, 40)).astype(np.float32)
         sample = x[0] if n == 1 else x
         s2 = x  # 2-D, for the peers that want a batch
-        fns: dict[str, Callable[[], Any]] = {
-            "fastmlp": lambda s=sample: net.predict(s),
-            "numpy": lambda s=sample: numpy_forward(s),
-        }
-        if torch is not None:
+        fns: dict[str, Callable[[], Any]] = {"fastmlp": lambda s=sample: net.predict(s)}
+        if peers:
+            fns["numpy"] = lambda s=sample: numpy_forward(s)
+        if peers and torch is not None:
             model = torch_mlp([40, 100, 100, 10], net)
             tx = torch.from_numpy(sample)
 
@@ -364,30 +367,27 @@ def inference(threads: int, quick: bool) -> list[dict[str, Any]]:
                     return model(tx).numpy()
 
             fns["torch"] = torch_predict
-        if MLPClassifier is not None:
+        if peers and MLPClassifier is not None:
             sk = MLPClassifier(hidden_layer_sizes=[100, 100], max_iter=1)
             with np.errstate(all="ignore"):
                 sk.partial_fit(rng.standard_normal((10, 40)), np.arange(10), classes=np.arange(10))
             fns["sklearn"] = lambda s2=s2, sk=sk: sk.predict_proba(s2)
-        if jax is not None:  # numpy in, numpy out, as for the others
+        if peers and jax is not None:  # numpy in, numpy out, as for the others
             fns["jax"] = jax_compiled(lambda p, s: np.asarray(forward(p, s)), params, s2)
-        if ort is not None:
+        if peers and ort is not None:
             session = onnx_mlp(net, threads)
             if n == 1:
                 got = session.run(None, {"x": x})[0]
                 np.testing.assert_allclose(got, net.predict(x), atol=1e-4, rtol=1e-4)
             fns["onnxruntime"] = lambda s2=s2, sess=session: sess.run(None, {"x": s2})[0]
-        times = measure(fns, threads, quick)
-        rows.append(
-            row(
-                f"predict {n}",
-                threads,
-                "µs/call",
-                {k: t * 1e6 for k, t in times.items()},
-                lower_is_better=True,
-            )
-        )
-    return rows
+        cases.append(Case(f"predict {n}", "µs/call", fns))
+    return cases
+
+
+def all_cases(threads: int, peers: bool) -> list[Case]:
+    """Every workload's case, with the peers' calls or fastmlp's alone."""
+    builders = (figure_20_2, minibatch, tiny, inference)
+    return [case for build in builders for case in build(threads, peers)]
 
 
 def row(
@@ -484,28 +484,54 @@ def accuracy_rows(quick: bool) -> list[dict[str, Any]]:
     ]
 
 
-def run_pinned(threads: int, quick: bool, peak: float | None) -> list[dict[str, Any]]:
-    """This module's rows for one thread count, from a child process pinned to that many
-    CPUs where the OS allows it (else from this process, JAX then on all CPUs)."""
+def run_pinned(
+    threads: int, quick: bool, peak: float | None, scaling: bool = False
+) -> list[dict[str, Any]]:
+    """This module's rows for one thread count (or the thread-scaling rows, on 2 CPUs), from
+    a child process pinned to that many CPUs where the OS allows it (else from this
+    process, JAX then on all CPUs)."""
     if not hasattr(os, "sched_setaffinity"):
-        return measure_rows(threads, quick, peak)
+        return scaling_rows(quick) if scaling else measure_rows(threads, quick, peak)
     cpus = sorted(os.sched_getaffinity(0))[:threads]
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "rows.json")
         cmd = [sys.executable, "-m", "bench.train", "--threads", str(threads), "--rows-to", out]
         cmd += ["--quick"] * quick + ["--peak", str(peak)] * (peak is not None)
+        cmd += ["--scaling"] * scaling
         subprocess.run(cmd, check=True, preexec_fn=lambda: os.sched_setaffinity(0, cpus))
         with open(out) as f:
             return list(json.load(f))
 
 
 def measure_rows(threads: int, quick: bool, peak: float | None) -> list[dict[str, Any]]:
-    return (
-        figure_20_2(threads, quick, peak)
-        + minibatch(threads, quick)
-        + tiny(threads, quick)
-        + inference(threads, quick)
-    )
+    rows = []
+    for case in all_cases(threads, peers=True):
+        values = case.values(measure(case.fns, threads, quick))
+        pct_peak = None
+        if peak and case.flops_per_unit:
+            pct_peak = 100 * case.flops_per_unit * values["fastmlp"] / 1e9 / peak
+        lower_is_better = case.unit == "µs/call"
+        rows.append(row(case.name, threads, case.unit, values, pct_peak, lower_is_better))
+    return rows
+
+
+def scaling_rows(quick: bool) -> list[dict[str, Any]]:
+    """fastmlp alone at 1 and at 2 threads, the two alternating batch by batch in the same
+    rounds: the peer tables' two thread counts run minutes apart, and on a shared machine
+    that alone can move a row by 20 %."""
+    rows = []
+    repeat, min_time = (5, 0.05) if quick else (9, 0.2)
+    for case in all_cases(2, peers=False):
+        fn = case.fns["fastmlp"]
+        setup = {f"{t}": (lambda t=t: fm.set_num_threads(t)) for t in (1, 2)}
+        seconds = interleaved_times({"1": fn, "2": fn}, repeat, min_time, setup=setup)
+        one = case.values({"fastmlp": seconds["1"]})["fastmlp"]
+        two = case.values({"fastmlp": seconds["2"]})["fastmlp"]
+        gain = one / two if case.unit == "µs/call" else two / one
+        rows.append(
+            {"case": case.name, "unit": case.unit, "1 thread": one, "2 threads": two, "2 ÷ 1": gain}
+        )
+    return rows
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -514,17 +540,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, help=argparse.SUPPRESS)  # child: one count
     parser.add_argument("--rows-to", help=argparse.SUPPRESS)  # child: where its rows go
     parser.add_argument("--peak", type=float, help=argparse.SUPPRESS)  # child: GFLOP/s
+    parser.add_argument("--scaling", action="store_true", help=argparse.SUPPRESS)  # child
     args = parser.parse_args(argv)
     if args.threads:
-        rows = measure_rows(args.threads, args.quick, args.peak)
+        if args.scaling:
+            child_rows = scaling_rows(args.quick)
+        else:
+            child_rows = measure_rows(args.threads, args.quick, args.peak)
         with open(args.rows_to, "w") as f:
-            json.dump(rows, f)
+            json.dump(child_rows, f)
         return
     start = time.perf_counter()
     peak = measure_peak(seconds=0.02 if args.quick else 0.1)
     rows: list[dict[str, Any]] = []
     for threads in (1, 2):
         rows += run_pinned(threads, args.quick, peak.get(f"float32/{threads}", {}).get("peak"))
+    scaling = run_pinned(2, args.quick, None, scaling=True)
     memory = memory_rows()
     try:
         accuracy = accuracy_rows(args.quick)
@@ -539,6 +570,10 @@ def main(argv: list[str] | None = None) -> None:
         )
     if ort is not None:
         notes.append(f"ONNX Runtime {ort.__version__}: Gemm + Relu graph, intra_op threads = row.")
+    notes.append(
+        "\nfastmlp's own thread scaling, 1 and 2 threads alternating batch by batch "
+        "(2 ÷ 1 > 1: faster on 2):\n\n" + markdown_table(scaling)
+    )
     notes.append("\n" + markdown_table(memory))
     notes.append("\n" + markdown_table(accuracy))
     write_results(
@@ -550,6 +585,7 @@ def main(argv: list[str] | None = None) -> None:
             "seconds": time.perf_counter() - start,
             "jax": jax and jax.__version__,
             "onnxruntime": ort and ort.__version__,
+            "scaling": scaling,
             "memory": memory,
             "accuracy": accuracy,
         },
