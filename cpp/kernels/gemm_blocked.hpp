@@ -382,12 +382,17 @@ void gemm(const GemmArgs<T>& g) {
   MatrixView<T> b = g.trans_b ? MatrixView<T>{g.b, 1, g.ldb} : MatrixView<T>{g.b, g.ldb, 1};
   // x·Wᵀ with a single sample, a handful of outputs, or fewer outputs than a register tile is
   // wide over a long k: dot products waste no lanes on the missing columns but each costs a
-  // horizontal sum. Measured here (4000 rows, float32): dot products ran 1.3–2.8× faster
-  // for 1 or 3 outputs at k ≥ 40 and for 10 or 20 outputs at k ≥ 298; register tiles (a
-  // one-vector-wide edge) 1.1–1.4× faster for 10 outputs at k ≤ 100 and 25 outputs at k ≤ 298
-  // (which the rule below, drawn at 10 and 20 outputs, gives to dot products: 15 % slower).
+  // horizontal sum. Measured on Zen 3 (AVX2, 6-row tiles; 4000 rows, float32): dot products
+  // ran 1.3–2.8× faster for 1 or 3 outputs at k ≥ 40 and for 10 or 20 outputs at k ≥ 298;
+  // register tiles (a one-vector-wide edge) 1.1–1.4× faster for 10 outputs at k ≤ 100 and 25
+  // outputs at k ≤ 298 (which the rule below, drawn at 10 and 20 outputs, gives to dot
+  // products: 15 % slower). The narrow tile's trouble there is its 6 FMA chains, too few for
+  // two FMA units of latency 4; with AVX-512's 10-row tiles it holds 10, and 4000 rows through
+  // a 298→10 layer ran at 43–61 GFLOP/s in register tiles against 26–33 in dot products.
   constexpr index_t NR = Blocking<T>::nv * Simd<T>::lanes;
-  const bool few_columns = (g.n <= 4 && g.k >= DotSimd<T>::lanes) || (g.n < NR && g.k >= 256);
+  constexpr bool narrow_tile_is_latency_bound = Blocking<T>::mr < 8;
+  const bool few_columns = (g.n <= 4 && g.k >= DotSimd<T>::lanes) ||
+                           (narrow_tile_is_latency_bound && g.n < NR && g.k >= 256);
   const bool dot_products = a.cs == 1 && b.rs == 1 && (g.m == 1 || few_columns);
   // The plain loop's sums are chains as long as k: over two vectors of k, dot products win
   // even below max_plain_loop_fmas (one sample through a 100→10 layer: 1.5 µs by the loop).
