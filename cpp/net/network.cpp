@@ -290,9 +290,9 @@ double Network<T>::loss_and_gradient(const T* x, index_t n, const Targets<T>& ta
   if (loss.l2 > 0) {
     double squares = 0;
     for (std::size_t l = 0; l < layers_.size(); ++l) {
-      squares += k.l2_penalty(layers_[l].in * layers_[l].out, T(loss.l2),
-                              parameters_.data() + weight_offset(l),
-                              gradients_.data() + weight_offset(l));
+      squares +=
+          k.l2_penalty(layers_[l].in * layers_[l].out, T(loss.l2),
+                       parameters_.data() + weight_offset(l), gradients_.data() + weight_offset(l));
     }
     value += 0.5 * loss.l2 * squares;
   }
