@@ -210,13 +210,17 @@ class Case:
         return {k: self.per_call.get(k, 1) / t for k, t in seconds.items()}
 
 
+def rounds(quick: bool) -> tuple[int, float]:
+    """Rounds of interleaved timing, and the seconds each batch of calls should last."""
+    return (5, 0.05) if quick else (9, 0.2)
+
+
 def measure(fns: dict[str, Callable[[], Any]], threads: int, quick: bool) -> dict[str, float]:
     fm.set_num_threads(threads)
     if torch is not None:
         torch.set_num_threads(threads)
     with threadpool_limits(threads):
-        repeat, min_time = (5, 0.05) if quick else (9, 0.2)
-        return interleaved_times(fns, repeat, min_time, SETTLE if threads > 1 else None)
+        return interleaved_times(fns, *rounds(quick), SETTLE if threads > 1 else None)
 
 
 def figure_20_2(threads: int, peers: bool) -> list[Case]:
@@ -520,11 +524,10 @@ def scaling_rows(quick: bool) -> list[dict[str, Any]]:
     rounds: the peer tables' two thread counts run minutes apart, and on a shared machine
     that alone can move a row by 20 %."""
     rows = []
-    repeat, min_time = (5, 0.05) if quick else (9, 0.2)
     for case in all_cases(2, peers=False):
         fn = case.fns["fastmlp"]
-        setup = {f"{t}": (lambda t=t: fm.set_num_threads(t)) for t in (1, 2)}
-        seconds = interleaved_times({"1": fn, "2": fn}, repeat, min_time, setup=setup)
+        setup = {str(t): (lambda t=t: fm.set_num_threads(t)) for t in (1, 2)}
+        seconds = interleaved_times({"1": fn, "2": fn}, *rounds(quick), setup=setup)
         one = case.values({"fastmlp": seconds["1"]})["fastmlp"]
         two = case.values({"fastmlp": seconds["2"]})["fastmlp"]
         gain = one / two if case.unit == "µs/call" else two / one
