@@ -105,6 +105,7 @@ double softmax_cross_entropy(index_t m, index_t n, const T* logits, const int64_
     T* dz = dlogits + i * n;
     double exp_sum = 0;  // shifted by the max, so every term is in (0, 1]
     for (index_t j = 0; j < n; ++j) exp_sum += dz[j];
+    // The row's max again: n comparisons, where keeping it from the first pass needs a buffer.
     const double log_sum_exp = double(row_max(z, n)) + std::log(exp_sum);
     sum += (log_sum_exp - double(z[labels[i]])) * row_scale;
     const T prob_scale = T(row_scale / exp_sum);
