@@ -49,15 +49,19 @@ decltype(auto) with_float_dtype(const std::string& what, const py::array& a, F&&
                        std::string(py::str(a.dtype())));
 }
 
-// `a` has dtype T (in native byte order), is C-contiguous and aligned, and has `ndim`
-// dimensions (-1: any).
+// Whether `a` has dtype T (in native byte order), is C-contiguous and aligned, and has
+// `ndim` dimensions (-1: any): what the kernels can read as it is.
+template <class T>
+bool is_ready(const py::array& a, int ndim) {
+  constexpr int required_flags = py::array::c_style | py::detail::npy_api::NPY_ARRAY_ALIGNED_;
+  return type_num(a) == numpy_type_num<T>() && (ndim < 0 || a.ndim() == ndim) &&
+         (a.flags() & required_flags) == required_flags;
+}
+
+// Throws unless is_ready<T>(a, ndim), saying what is wrong.
 template <class T>
 void check_array(const char* what, const py::array& a, int ndim) {
-  constexpr int required_flags = py::array::c_style | py::detail::npy_api::NPY_ARRAY_ALIGNED_;
-  if (type_num(a) == numpy_type_num<T>() && (ndim < 0 || a.ndim() == ndim) &&
-      (a.flags() & required_flags) == required_flags) {
-    return;  // the common case, checked without building any string
-  }
+  if (is_ready<T>(a, ndim)) return;  // the common case, checked without building any string
   if (type_num(a) != numpy_type_num<T>()) {
     throw py::type_error(std::string(what) + " must have dtype " +
                          std::string(py::str(py::dtype::of<T>())) + " like the other inputs, got " +

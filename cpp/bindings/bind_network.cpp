@@ -124,16 +124,12 @@ void bind_network(py::module_& m, const char* name) {
             // Only a C-contiguous, aligned ndarray of T holding one sample (n_inputs,) or a batch
             // (n, n_inputs); for anything else None, and the Python layer converts x or says
             // what is wrong with it. One sample gives (n_outputs,), a batch (n, n_outputs).
-            constexpr int required_flags =
-                py::array::c_style | py::detail::npy_api::NPY_ARRAY_ALIGNED_;
             if (Py_TYPE(x.ptr()) != py::detail::npy_api::get().PyArray_Type_) {
               return py::none();  // not an array, or a subclass (np.matrix, masked arrays)
             }
             const auto a = py::reinterpret_borrow<py::array>(x);
             const bool one_sample = a.ndim() == 1;
-            if (type_num(a) != numpy_type_num<T>() ||
-                (a.flags() & required_flags) != required_flags || !(one_sample || a.ndim() == 2) ||
-                a.shape(a.ndim() - 1) != net.n_inputs()) {
+            if (!is_ready<T>(a, one_sample ? 1 : 2) || a.shape(a.ndim() - 1) != net.n_inputs()) {
               return py::none();
             }
             const py::ssize_t rows = one_sample ? 1 : a.shape(0);
