@@ -196,17 +196,39 @@ void scale_c(const GemmArgs<T>& g) {
 // with four partial sums per element: the tiny k does not pay for their set-up).
 constexpr double max_plain_loop_fmas = 1024;
 
-// C = alpha·op(A)·op(B) + beta·C element by element, p ascending (C not read when beta == 0).
+// C = act(alpha·op(A)·op(B) + beta·C + bias) element by element, p ascending (C not read
+// when beta == 0), the epilogue applied as each element is written.
 template <class T>
 void plain_loop_gemm(const GemmArgs<T>& g, MatrixView<T> a, MatrixView<T> b) {
-  for (index_t i = 0; i < g.m; ++i) {
-    T* row = g.c + i * g.ldc;
-    for (index_t j = 0; j < g.n; ++j) {
-      T sum = T(0);
-      for (index_t p = 0; p < g.k; ++p) sum += *a.at(i, p) * *b.at(p, j);
-      row[j] = g.beta == T(0) ? g.alpha * sum : g.alpha * sum + g.beta * row[j];
+  // Copies, not g's fields: a store to C (a T*) may alias g.alpha, g.beta and
+  // g.activation_param (Ts) as far as the compiler knows, and it reloaded them after every
+  // element.
+  const T alpha = g.alpha, beta = g.beta, param = g.activation_param;
+  const T* const bias = g.bias;
+  const index_t m = g.m, n = g.n, k = g.k;
+  const auto loop = [&](auto act, auto reads_c) {
+    for (index_t i = 0; i < m; ++i) {
+      T* row = g.c + i * g.ldc;
+      const T* a_row = a.at(i, 0);
+      for (index_t j = 0; j < n; ++j) {
+        const T* b_column = b.at(0, j);
+        T sum = T(0);
+        for (index_t p = 0; p < k; ++p) sum += a_row[p * a.cs] * b_column[p * b.rs];
+        T value = alpha * sum;
+        if constexpr (decltype(reads_c)::value) value += beta * row[j];
+        if (bias != nullptr) value += bias[j];
+        row[j] = act.value(value, param);
+      }
     }
-  }
+  };
+  // beta == 0 tested once, not per element
+  with_activation(g.activation, [&](auto act) {
+    if (beta == T(0)) {
+      loop(act, std::false_type{});
+    } else {
+      loop(act, std::true_type{});
+    }
+  });
 }
 
 // y(j) = alpha·Σ_p x(p)·B(p, j) + beta·y(j) for a (k, n) matrix B with contiguous rows:
@@ -399,7 +421,6 @@ void gemm(const GemmArgs<T>& g) {
   const bool long_dot_products = dot_products && g.k >= 2 * DotSimd<T>::lanes;
   if (double(g.m) * double(g.n) * double(g.k) <= max_plain_loop_fmas && !long_dot_products) {
     plain_loop_gemm(g, a, b);
-    apply_epilogue(g, 0, g.m, 0, g.n);
     return;
   }
   if (dot_products) {
