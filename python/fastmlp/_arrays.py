@@ -68,9 +68,13 @@ def as_labels(func: str, labels: Any, n_samples: int) -> np.ndarray:
 def as_finite(name: str, array: np.ndarray, dtype: np.dtype[Any]) -> np.ndarray:
     """``array`` (real numbers) as a C-contiguous, aligned array of ``dtype``. ValueError
     naming ``name`` when a value is NaN or infinite, or becomes infinite in ``dtype``."""
-    with np.errstate(over="ignore"):  # reported below, with the name
-        converted = np.require(array, dtype, ["C", "A"])
-    if not np.all(np.isfinite(converted)):
+    flags = array.flags
+    if array.dtype == dtype and flags.c_contiguous and flags.aligned:
+        converted = array  # nothing to convert (and numpy's errstate costs more than the check)
+    else:
+        with np.errstate(over="ignore"):  # reported below, with the name
+            converted = np.require(array, dtype, ["C", "A"])
+    if not np.isfinite(converted).all():  # the method: np.all adds 2 µs a call
         if np.all(np.isfinite(array)):
             raise ValueError(f"{name} has values too large for {dtype} (it must be finite)")
         raise ValueError(f"{name} contains NaN or infinity (it must be finite)")

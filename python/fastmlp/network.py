@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import math
+import secrets
 import signal
 import threading
 import time
@@ -329,7 +330,7 @@ class Sequential:
             _fit_lbfgs(self, name, x, targets, weight, mean, _l2(l2), epochs, history)
             return history
         state = self.optimizer._bind(self._core)
-        seed_value = _seed(np.random.default_rng().integers(2**63) if seed is None else seed)
+        seed_value = _seed(secrets.randbits(64) if seed is None else seed)
         args = (
             state,
             x,
