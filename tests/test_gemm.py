@@ -47,6 +47,7 @@ SHAPES = [
     (145, 33, 40),
     (150, 10, 298),
     (10, 298, 150),
+    (10, 300, 1000),  # one block of rows on two threads: they split its columns
     (200, 129, 7),
     (31, 300, 40),
     (40, 1500, 1400),  # op(B) over the 8 MiB budget: packed one panel at a time

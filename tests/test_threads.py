@@ -34,6 +34,7 @@ GEMM_CASES = [
     ((4000, 298), (10, 298), dict(trans_b=True)),
     ((4000, 10), (10, 298), {}),
     ((4000, 10), (4000, 298), dict(trans_a=True)),
+    ((1400, 7), (1400, 1500), dict(trans_a=True)),  # one row block, B panel by panel
     ((300, 301), (301, 302), {}),
     ((257, 300), (290, 257), dict(trans_a=True, trans_b=True)),
     ((2, 3000), (500, 3000), dict(trans_b=True)),

@@ -468,6 +468,12 @@ void gemm(const GemmArgs<T>& g) {
   // change with the thread count).
   const index_t blocks = round_up(ceil_div(m, B::mc), threads);
   const index_t mc = round_up(ceil_div(m, blocks), MR);
+  // Fewer row blocks than threads (the weight gradient of a 10-output layer has 10 rows:
+  // one block) and threads split each block's columns too, in whole slivers: the tiles, and
+  // hence the results, stay the same. Each part packs its own copy of the block's A.
+  const index_t row_blocks = ceil_div(m, mc);
+  const index_t column_parts = row_blocks < threads ? ceil_div(threads, row_blocks) : 1;
+  const index_t work_items = row_blocks * column_parts;
   const index_t kc_max = smaller(B::kc, k);
   const index_t nc_max = round_up(smaller(B::nc, n), NR);
   const index_t a_block_size = mc * kc_max;
@@ -498,9 +504,15 @@ void gemm(const GemmArgs<T>& g) {
       pack_sliver<NR>(b.at(pc, jc + jr), b.cs, b.rs, cols, kc, dst);
     }
   };
-  // Rows [ic, ic + mc) of the computed matrix, for block (jc, pc): pack A, sweep the tiles.
-  const auto row_block = [&](index_t ic, index_t jc, index_t nc, index_t pc, index_t kc,
+  // Work item `item` (a row block, or part of one) of block (jc, pc): pack A, sweep the
+  // tiles.
+  const auto row_block = [&](index_t item, index_t jc, index_t nc, index_t pc, index_t kc,
                              T* a_block) {
+    const index_t ic = item / column_parts * mc, part = item % column_parts;
+    const index_t slivers = ceil_div(nc, NR);
+    const index_t first_sliver = slivers * part / column_parts;
+    const index_t tiles_across = slivers * (part + 1) / column_parts - first_sliver;
+    if (tiles_across == 0) return;
     const bool last_kc = pc + kc == k;
     const T beta = pc == 0 ? g.beta : T(1);  // later k blocks accumulate onto C
     const index_t rows_in_block = smaller(mc, m - ic);
@@ -512,11 +524,11 @@ void gemm(const GemmArgs<T>& g) {
     }
     // Sweep tiles along C's contiguous direction: consecutive tiles then write consecutive
     // cache lines, which the hardware prefetcher streams in ahead.
-    const index_t tiles_down = ceil_div(rows_in_block, MR), tiles_across = ceil_div(nc, NR);
+    const index_t tiles_down = ceil_div(rows_in_block, MR);
     const T* b_panel = panel(jc, pc);
     for (index_t t = 0; t < tiles_down * tiles_across; ++t) {
       const index_t ir = (cs_c == 1 ? t / tiles_across : t % tiles_down) * MR;
-      const index_t jr = (cs_c == 1 ? t % tiles_across : t / tiles_down) * NR;
+      const index_t jr = (first_sliver + (cs_c == 1 ? t % tiles_across : t / tiles_down)) * NR;
       const index_t rows = smaller(MR, rows_in_block - ir), cols = smaller(NR, nc - jr);
       const index_t i = ic + ir, j = jc + jr;
       const bool a_in_place = a_sliver_in_place(a, rows);
@@ -558,10 +570,10 @@ void gemm(const GemmArgs<T>& g) {
         if (jr < nc) pack_b(jc, nc, pc, smaller(B::kc, k - pc), jr);
       }
 #pragma omp for schedule(static)
-      for (index_t ic = 0; ic < m; ic += mc) {
+      for (index_t item = 0; item < work_items; ++item) {
         for (index_t jc = 0; jc < n; jc += B::nc) {
           for (index_t pc = 0; pc < k; pc += B::kc) {
-            row_block(ic, jc, smaller(B::nc, n - jc), pc, smaller(B::kc, k - pc), a_block);
+            row_block(item, jc, smaller(B::nc, n - jc), pc, smaller(B::kc, k - pc), a_block);
           }
         }
       }
@@ -574,7 +586,7 @@ void gemm(const GemmArgs<T>& g) {
 #pragma omp for schedule(static)
         for (index_t jr = 0; jr < nc; jr += NR) pack_b(jc, nc, pc, kc, jr);
 #pragma omp for schedule(static)
-        for (index_t ic = 0; ic < m; ic += mc) row_block(ic, jc, nc, pc, kc, a_block);
+        for (index_t item = 0; item < work_items; ++item) row_block(item, jc, nc, pc, kc, a_block);
       }
     }
   });
