@@ -136,10 +136,11 @@ double sigmoid_binary_cross_entropy(index_t m, index_t n, const T* logits, const
 
 // db(j) = Σ_i dy(i, j), always summed in the same order. Few columns (an output layer of
 // one unit, a tiny net) are summed by four interleaved accumulators per column: one running
-// sum per column would wait on the adder's latency at every row.
+// sum per column would wait on the adder's latency at every row. Otherwise row by row, and
+// threads split the columns: each sums its own over every row, so the order, and the
+// result, is the same for any thread count.
 template <class T>
 void bias_gradient(index_t m, index_t n, const T* dy, T* db) {
-  for (index_t j = 0; j < n; ++j) db[j] = T(0);
   if (n < 4) {
     for (index_t j = 0; j < n; ++j) {
       T partial[4] = {T(0), T(0), T(0), T(0)};
@@ -152,10 +153,18 @@ void bias_gradient(index_t m, index_t n, const T* dy, T* db) {
     }
     return;
   }
-  for (index_t i = 0; i < m; ++i) {  // row by row: contiguous
-    const T* row = dy + i * n;
-    for (index_t j = 0; j < n; ++j) db[j] += row[j];
-  }
+  constexpr index_t line = 64 / sizeof(T);  // a thread's columns start on a cache line
+  const int threads = threads_for(double(m) * double(n), min_elements_per_thread);
+  const index_t per_thread = ((n + threads - 1) / threads + line - 1) / line * line;
+  parallel_for(threads, threads, [&](index_t t) {
+    const index_t j0 = t * per_thread < n ? t * per_thread : n;
+    const index_t j1 = j0 + per_thread < n ? j0 + per_thread : n;
+    for (index_t j = j0; j < j1; ++j) db[j] = T(0);
+    for (index_t i = 0; i < m; ++i) {  // row by row: contiguous
+      const T* row = dy + i * n;
+      for (index_t j = j0; j < j1; ++j) db[j] += row[j];
+    }
+  });
 }
 
 // The L2 penalty of n weights: dw += l2·w, and Σ w² returned in float64. The sum runs in eight
