@@ -47,9 +47,9 @@ struct TrainResult {
 
 // Trains learning_rates.size() epochs, the e-th with learning_rates[e], numbering them from
 // first_epoch (which seeds each epoch's randomness, so training in several calls gives the
-// same result as in one). Before each epoch after the first, and every 100 ms or so
-// between its steps, it calls interrupted(); true stops, undoing the epoch in progress if it
-// had begun. An epoch whose loss or resulting parameters are not finite is undone (parameters
+// same result as in one). Every 100 ms or so, before an epoch (not the first) or between two
+// of its steps, it calls interrupted(); true stops, undoing the epoch in progress if it had
+// begun. An epoch whose loss or resulting parameters are not finite is undone (parameters
 // and optimizer state as before it) and stops training with StopReason::diverged.
 template <class T>
 TrainResult train(Network<T>& net, Optimizer<T>& optimizer, const TrainingSet<T>& data,
