@@ -18,7 +18,7 @@ namespace {
 constexpr double min_step_flops_per_thread = 1 << 24;
 
 // How often, at most, interrupted() is asked: it takes the GIL (asking it before each of a
-// 1-3-1 net's 1.5 µs epochs cost a tenth of the time), and Ctrl-C should stop a fit within
+// 1-3-1 net's 1.5 µs epochs cost about 5 % of the time), and Ctrl-C should stop a fit within
 // a fraction of a second even when epochs are long.
 constexpr std::chrono::milliseconds interrupt_check_interval{100};
 
