@@ -155,10 +155,7 @@ void bias_gradient(index_t m, index_t n, const T* dy, T* db) {
   }
   constexpr index_t line = 64 / sizeof(T);  // a thread's columns start on a cache line
   const int threads = threads_for(double(m) * double(n), min_elements_per_thread);
-  const index_t per_thread = ((n + threads - 1) / threads + line - 1) / line * line;
-  parallel_for(threads, threads, [&](index_t t) {
-    const index_t j0 = t * per_thread < n ? t * per_thread : n;
-    const index_t j1 = j0 + per_thread < n ? j0 + per_thread : n;
+  parallel_ranges(threads, n, line, [&](index_t j0, index_t j1) {
     for (index_t j = j0; j < j1; ++j) db[j] = T(0);
     for (index_t i = 0; i < m; ++i) {  // row by row: contiguous
       const T* row = dy + i * n;

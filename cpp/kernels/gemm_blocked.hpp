@@ -31,12 +31,6 @@ namespace fastmlp::FASTMLP_ISA_NAMESPACE {
 // from the start instead of being zeroed and read back through the stack.
 #define FASTMLP_UNROLL_FULLY _Pragma("GCC unroll 32")
 
-// Own helpers rather than std::min/std::max: a std template instantiated here with this
-// ISA's flags could be the copy the linker keeps for every caller (see style.md, Highway).
-constexpr index_t smaller(index_t a, index_t b) { return a < b ? a : b; }
-constexpr index_t ceil_div(index_t a, index_t b) { return (a + b - 1) / b; }
-constexpr index_t round_up(index_t a, index_t b) { return ceil_div(a, b) * b; }
-
 // A strided view of a matrix: element (i, j) is at p[i*rs + j*cs].
 template <class T>
 struct MatrixView {
@@ -277,9 +271,7 @@ bool vector_times_matrix(index_t k, index_t n, T alpha, MatrixView<T> x, MatrixV
                          T* y, index_t inc_y) {
   if (b.cs != 1) return false;
   const int threads = threads_for(2.0 * double(k) * double(n), min_flops_per_thread);
-  const index_t per_thread = round_up(ceil_div(n, threads), 4 * Simd<T>::lanes);
-  parallel_for(threads, threads, [&](index_t t) {
-    const index_t j0 = smaller(n, t * per_thread), j1 = smaller(n, j0 + per_thread);
+  parallel_ranges(threads, n, 4 * Simd<T>::lanes, [&](index_t j0, index_t j1) {
     vector_times_rows(k, alpha, x.p, x.cs, b, beta, y, inc_y, j0, j1);
   });
   return true;

@@ -12,6 +12,12 @@
 
 namespace fastmlp::FASTMLP_ISA_NAMESPACE {
 
+// Own helpers rather than std::min/std::max: a std template instantiated here with this
+// ISA's flags could be the copy the linker keeps for every caller (see style.md, Highway).
+constexpr index_t smaller(index_t a, index_t b) { return a < b ? a : b; }
+constexpr index_t ceil_div(index_t a, index_t b) { return (a + b - 1) / b; }
+constexpr index_t round_up(index_t a, index_t b) { return ceil_div(a, b) * b; }
+
 // body(i) for i in [0, n), split into `threads` contiguous ranges (a static schedule, so
 // which thread runs an index never changes the result).
 template <class Body>
@@ -22,6 +28,17 @@ void parallel_for(int threads, index_t n, const Body& body) {
   }
 #pragma omp parallel for schedule(static) num_threads(threads)
   for (index_t i = 0; i < n; ++i) body(i);
+}
+
+// body(begin, end) for [0, n) cut into `threads` contiguous ranges, each starting at a
+// multiple of `align` (some may be empty): a thread per range.
+template <class Body>
+void parallel_ranges(int threads, index_t n, index_t align, const Body& body) {
+  const index_t per_thread = round_up(ceil_div(n, threads), align);
+  parallel_for(threads, threads, [&](index_t t) {
+    const index_t begin = smaller(n, t * per_thread);
+    body(begin, smaller(n, begin + per_thread));
+  });
 }
 
 // body() on `threads` threads as one parallel region (it may hold `omp for` loops), or once
