@@ -16,13 +16,8 @@ constexpr double min_parameters_per_thread = 1 << 16;
 
 // body(begin, end) over [0, n) in contiguous ranges, one per thread.
 template <class Body>
-void parallel_ranges(index_t n, const Body& body) {
-  const int threads = threads_for(double(n), min_parameters_per_thread);
-  const index_t per_thread = (n + threads - 1) / threads;
-  parallel_for(threads, threads, [&](index_t t) {
-    const index_t begin = t * per_thread, end = begin + per_thread < n ? begin + per_thread : n;
-    if (begin < end) body(begin, end);
-  });
+void update_ranges(index_t n, const Body& body) {
+  parallel_ranges(threads_for(double(n), min_parameters_per_thread), n, 1, body);
 }
 
 // The rules' constants are copied to locals first: read through `s` inside the loops, they
@@ -31,7 +26,7 @@ template <class T>
 void sgd_step(const SgdStep<T>& s, index_t n, T* param, const T* grad, T* velocity) {
   const T lr = s.lr, momentum = s.momentum, weight_decay = s.weight_decay;
   const bool nesterov = s.nesterov;
-  parallel_ranges(n, [=](index_t begin, index_t end) {
+  update_ranges(n, [=](index_t begin, index_t end) {
     if (momentum == T(0)) {
       for (index_t i = begin; i < end; ++i) param[i] -= lr * (grad[i] + weight_decay * param[i]);
       return;
@@ -51,7 +46,7 @@ void adam_step(const AdamStep<T>& s, index_t n, T* param, const T* grad, T* mome
   const T decay = s.decoupled_weight_decay ? T(1) - s.lr * s.weight_decay : T(1);
   const T l2 = s.decoupled_weight_decay ? T(0) : s.weight_decay;
   const T beta1 = s.beta1, beta2 = s.beta2, eps = s.eps;
-  parallel_ranges(n, [=](index_t begin, index_t end) {
+  update_ranges(n, [=](index_t begin, index_t end) {
     for (index_t i = begin; i < end; ++i) {
       const T p = param[i] * decay;
       const T g = grad[i] + l2 * param[i];
