@@ -19,6 +19,24 @@ constexpr Isa this_isa = Isa::avx512;
 template <class T>
 struct Simd;
 
+// The last step of a register transpose, for floats and doubles alike: N vectors, each group
+// of four v[g·N/4 + s] (g < 4) holding a column of rows g·N/4.. in each 128-bit lane, become
+// v[q·N/4 + s] = lane q of those four (a 4×4 transpose of 128-bit lanes).
+template <int N>
+void transpose_lanes(__m512 (&v)[N]) {
+  constexpr int stride = N / 4;
+  for (int s = 0; s < stride; ++s) {
+    const __m512 low01 = _mm512_shuffle_f32x4(v[s], v[stride + s], 0x44);  // lanes 0 1 0 1
+    const __m512 high01 = _mm512_shuffle_f32x4(v[s], v[stride + s], 0xEE);
+    const __m512 low23 = _mm512_shuffle_f32x4(v[2 * stride + s], v[3 * stride + s], 0x44);
+    const __m512 high23 = _mm512_shuffle_f32x4(v[2 * stride + s], v[3 * stride + s], 0xEE);
+    v[s] = _mm512_shuffle_f32x4(low01, low23, 0x88);  // lane 0 of each input
+    v[stride + s] = _mm512_shuffle_f32x4(low01, low23, 0xDD);
+    v[2 * stride + s] = _mm512_shuffle_f32x4(high01, high23, 0x88);
+    v[3 * stride + s] = _mm512_shuffle_f32x4(high01, high23, 0xDD);
+  }
+}
+
 template <>
 struct Simd<float> {
   using reg = __m512;
@@ -43,6 +61,23 @@ struct Simd<float> {
     x = _mm_add_ps(x, _mm_movehl_ps(x, x));
     return _mm_cvtss_f32(_mm_add_ss(x, _mm_movehdup_ps(x)));
   }
+  // v[i] lane j <-> v[j] lane i: within each 128-bit lane, pairs of rows interleaved, then
+  // quads; then the 128-bit lanes transposed
+  static void transpose(reg (&v)[lanes]) {
+    reg pairs[16];
+    for (int i = 0; i < 16; i += 2) {
+      pairs[i] = _mm512_unpacklo_ps(v[i], v[i + 1]);
+      pairs[i + 1] = _mm512_unpackhi_ps(v[i], v[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {  // v[i + s]: column 4q + s of rows i..i+3 in lane q
+      for (int h = 0; h < 2; ++h) {
+        const __m512d a = _mm512_castps_pd(pairs[i + h]), b = _mm512_castps_pd(pairs[i + h + 2]);
+        v[i + 2 * h] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
+        v[i + 2 * h + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
+      }
+    }
+    transpose_lanes(v);
+  }
 };
 
 template <>
@@ -66,6 +101,16 @@ struct Simd<double> {
     const __m128d x =
         _mm_add_pd(_mm256_castpd256_pd128(quarter), _mm256_extractf128_pd(quarter, 1));
     return _mm_cvtsd_f64(_mm_add_sd(x, _mm_unpackhi_pd(x, x)));
+  }
+  // v[i] lane j <-> v[j] lane i: pairs of rows interleaved, then the 128-bit lanes transposed
+  static void transpose(reg (&v)[lanes]) {
+    __m512 pairs[8];
+    for (int i = 0; i < 8; i += 2) {  // pairs[i + s]: column 2q + s of rows i, i+1 in lane q
+      pairs[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(v[i], v[i + 1]));
+      pairs[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(v[i], v[i + 1]));
+    }
+    transpose_lanes(pairs);
+    for (int i = 0; i < 8; ++i) v[i] = _mm512_castps_pd(pairs[i]);
   }
 };
 

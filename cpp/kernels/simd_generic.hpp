@@ -2,7 +2,9 @@
 // and the GEMM tile and cache blocks used with them. Only kernels_generic.cpp includes this.
 #pragma once
 
+#include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/kernel_table.hpp"
 
@@ -41,6 +43,31 @@ struct Simd {
     reg sums;
     for (int i = 0; i < lanes; ++i) sums[i] = sum(v[i]);
     return sums;
+  }
+  // Lanes of a then b (0 to 2·lanes − 1) picked by Index: GCC 11 lacks __builtin_shufflevector
+  template <int... Index>
+  static reg shuffle(reg a, reg b) {
+#if defined(__clang__)
+    return __builtin_shufflevector(a, b, Index...);
+#else
+    using lane_index = std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>;
+    typedef lane_index mask __attribute__((vector_size(16)));
+    return __builtin_shuffle(a, b, mask{Index...});
+#endif
+  }
+  static void transpose(reg (&v)[lanes]) {  // v[i] lane j <-> v[j] lane i
+    if constexpr (lanes == 2) {
+      const reg row0 = v[0];
+      v[0] = shuffle<0, 2>(row0, v[1]);
+      v[1] = shuffle<1, 3>(row0, v[1]);
+    } else {  // pairs of rows interleaved, then pairs of pairs
+      const reg pairs[4] = {shuffle<0, 4, 1, 5>(v[0], v[1]), shuffle<2, 6, 3, 7>(v[0], v[1]),
+                            shuffle<0, 4, 1, 5>(v[2], v[3]), shuffle<2, 6, 3, 7>(v[2], v[3])};
+      for (int c = 0; c < 2; ++c) {
+        v[2 * c] = shuffle<0, 1, 4, 5>(pairs[c], pairs[c + 2]);
+        v[2 * c + 1] = shuffle<2, 3, 6, 7>(pairs[c], pairs[c + 2]);
+      }
+    }
   }
 };
 

@@ -45,6 +45,24 @@ struct Simd256<float> {
     return _mm256_add_ps(_mm256_permute2f128_ps(quarters01, quarters45, 0x20),
                          _mm256_permute2f128_ps(quarters01, quarters45, 0x31));
   }
+  // v[i] lane j <-> v[j] lane i: pairs of rows interleaved, then quads, then halves swapped
+  static void transpose(reg (&v)[lanes]) {
+    reg pairs[8], quads[8];
+    for (int i = 0; i < 8; i += 2) {
+      pairs[i] = _mm256_unpacklo_ps(v[i], v[i + 1]);
+      pairs[i + 1] = _mm256_unpackhi_ps(v[i], v[i + 1]);
+    }
+    for (int i = 0; i < 8; i += 4) {
+      for (int h = 0; h < 2; ++h) {
+        quads[i + 2 * h] = _mm256_shuffle_ps(pairs[i + h], pairs[i + h + 2], 0x44);
+        quads[i + 2 * h + 1] = _mm256_shuffle_ps(pairs[i + h], pairs[i + h + 2], 0xEE);
+      }
+    }
+    for (int c = 0; c < 4; ++c) {
+      v[c] = _mm256_permute2f128_ps(quads[c], quads[c + 4], 0x20);
+      v[c + 4] = _mm256_permute2f128_ps(quads[c], quads[c + 4], 0x31);
+    }
+  }
 };
 
 template <>
@@ -73,6 +91,15 @@ struct Simd256<double> {
     const reg pairs01 = _mm256_hadd_pd(v[0], v[1]), pairs23 = _mm256_hadd_pd(v[2], v[3]);
     return _mm256_add_pd(_mm256_permute2f128_pd(pairs01, pairs23, 0x20),
                          _mm256_permute2f128_pd(pairs01, pairs23, 0x31));
+  }
+  // v[i] lane j <-> v[j] lane i
+  static void transpose(reg (&v)[lanes]) {
+    const reg pairs[4] = {_mm256_unpacklo_pd(v[0], v[1]), _mm256_unpackhi_pd(v[0], v[1]),
+                          _mm256_unpacklo_pd(v[2], v[3]), _mm256_unpackhi_pd(v[2], v[3])};
+    for (int c = 0; c < 2; ++c) {
+      v[c] = _mm256_permute2f128_pd(pairs[c], pairs[c + 2], 0x20);
+      v[c + 2] = _mm256_permute2f128_pd(pairs[c], pairs[c + 2], 0x31);
+    }
   }
 };
 
