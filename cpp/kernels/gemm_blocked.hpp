@@ -55,11 +55,21 @@ constexpr double whole_b_budget_bytes = 8 << 20;
 template <int W, class T>
 void pack_sliver(const T* src, index_t stride_w, index_t stride_p, index_t width, index_t kc,
                  T* dst) {
+  using S = Simd<T>;
+  constexpr index_t L = S::lanes;
   if (stride_w == 1) {  // row by row
     for (index_t p = 0; p < kc; ++p) {
       const T* s = src + p * stride_p;
       T* d = dst + p * W;
-      if (width == W) {
+      if constexpr (W % L == 0) {  // in vectors (a memcpy call per row took 2 % of a step)
+        FASTMLP_UNROLL_FULLY
+        for (index_t w = 0; w < W; w += L) {
+          const index_t left = width - w;
+          S::store(d + w, left >= L  ? S::load(s + w)
+                          : left > 0 ? S::load_first(s + w, left)
+                                     : S::zero());
+        }
+      } else if (width == W) {
         std::memcpy(d, s, W * sizeof(T));
       } else {
         for (index_t w = 0; w < W; ++w) d[w] = w < width ? s[w] : T(0);
@@ -67,8 +77,6 @@ void pack_sliver(const T* src, index_t stride_w, index_t stride_p, index_t width
     }
     return;
   }
-  using S = Simd<T>;
-  constexpr index_t L = S::lanes;
   index_t p = 0;
   if constexpr (W % L == 0) {
     // Columns contiguous along p (Wᵀ of a layer's forward product): L×L blocks transposed in
