@@ -53,6 +53,9 @@ struct Simd<float> {
   static reg load_first(const float* p, index_t count) {  // lanes >= count are 0
     return _mm512_maskz_loadu_ps(__mmask16((1u << count) - 1), p);
   }
+  static void store_first(float* p, reg v, index_t count) {  // lanes < count only
+    _mm512_mask_storeu_ps(p, __mmask16((1u << count) - 1), v);
+  }
   static float sum(reg v) {  // (GCC 12's _mm512_reduce_add_ps warns -Wmaybe-uninitialized)
     const __m256 lo = _mm512_castps512_ps256(v);
     const __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
@@ -95,6 +98,9 @@ struct Simd<double> {
   static reg max(reg a, reg b) { return _mm512_max_pd(a, b); }
   static reg load_first(const double* p, index_t count) {  // lanes >= count are 0
     return _mm512_maskz_loadu_pd(__mmask8((1u << count) - 1), p);
+  }
+  static void store_first(double* p, reg v, index_t count) {  // lanes < count only
+    _mm512_mask_storeu_pd(p, __mmask8((1u << count) - 1), v);
   }
   static double sum(reg v) {
     const __m256d quarter = _mm256_add_pd(_mm512_castpd512_pd256(v), _mm512_extractf64x4_pd(v, 1));

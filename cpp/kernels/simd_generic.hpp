@@ -34,6 +34,9 @@ struct Simd {
     std::memcpy(&v, p, size_t(count) * sizeof(T));
     return v;
   }
+  static void store_first(T* p, reg v, index_t count) {  // lanes < count only
+    std::memcpy(p, &v, size_t(count) * sizeof(T));
+  }
   static T sum(reg v) {
     T total = v[0];
     for (int i = 1; i < lanes; ++i) total += v[i];

@@ -29,9 +29,15 @@ struct Simd256<float> {
   static reg add(reg a, reg b) { return _mm256_add_ps(a, b); }
   // a > b ? a : b per lane, as x86 max: b when either is NaN
   static reg max(reg a, reg b) { return _mm256_max_ps(a, b); }
-  static reg load_first(const float* p, index_t count) {  // lanes >= count are 0
+  static __m256i first_lanes(index_t count) {  // all ones in lanes < count
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    return _mm256_maskload_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32(int(count)), lane));
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(int(count)), lane);
+  }
+  static reg load_first(const float* p, index_t count) {  // lanes >= count are 0
+    return _mm256_maskload_ps(p, first_lanes(count));
+  }
+  static void store_first(float* p, reg v, index_t count) {  // lanes < count only
+    _mm256_maskstore_ps(p, first_lanes(count), v);
   }
   static float sum(reg v) {
     __m128 half = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -78,9 +84,15 @@ struct Simd256<double> {
   static reg add(reg a, reg b) { return _mm256_add_pd(a, b); }
   // a > b ? a : b per lane, as x86 max: b when either is NaN
   static reg max(reg a, reg b) { return _mm256_max_pd(a, b); }
-  static reg load_first(const double* p, index_t count) {  // lanes >= count are 0
+  static __m256i first_lanes(index_t count) {  // all ones in lanes < count
     const __m256i lane = _mm256_setr_epi64x(0, 1, 2, 3);
-    return _mm256_maskload_pd(p, _mm256_cmpgt_epi64(_mm256_set1_epi64x(count), lane));
+    return _mm256_cmpgt_epi64(_mm256_set1_epi64x(count), lane);
+  }
+  static reg load_first(const double* p, index_t count) {  // lanes >= count are 0
+    return _mm256_maskload_pd(p, first_lanes(count));
+  }
+  static void store_first(double* p, reg v, index_t count) {  // lanes < count only
+    _mm256_maskstore_pd(p, first_lanes(count), v);
   }
   static double sum(reg v) {
     const __m128d half = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
