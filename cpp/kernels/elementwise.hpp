@@ -134,23 +134,23 @@ double sigmoid_binary_cross_entropy(index_t m, index_t n, const T* logits, const
   return sum;
 }
 
-// db(j) = Σ_i dy(i, j), always summed in the same order. Few columns (an output layer of
-// one unit, a tiny net) are summed by four interleaved accumulators per column: one running
-// sum per column would wait on the adder's latency at every row. Otherwise row by row, and
-// threads split the columns: each sums its own over every row, so the order, and the
-// result, is the same for any thread count.
+// db(j) = Σ_i dy(i, j), always summed in the same order. Up to a vector's width of columns (an
+// output layer, a tiny net's hidden layers) each row is one (masked) vector, summed into four
+// interleaved partial sums: one running sum would wait on the adder's latency at every row.
+// Otherwise row by row, and threads split the columns: each sums its own over every row in
+// row order, so the order, and the result, is the same for any thread count.
 template <class T>
 void bias_gradient(index_t m, index_t n, const T* dy, T* db) {
-  if (n < 4) {
-    for (index_t j = 0; j < n; ++j) {
-      T partial[4] = {T(0), T(0), T(0), T(0)};
-      index_t i = 0;
-      for (; i + 4 <= m; i += 4) {
-        for (int u = 0; u < 4; ++u) partial[u] += dy[(i + u) * n + j];
-      }
-      for (; i < m; ++i) partial[0] += dy[i * n + j];
-      db[j] = (partial[0] + partial[1]) + (partial[2] + partial[3]);
+  using S = Simd<T>;
+  if (n <= S::lanes) {
+    typename S::reg partial[4] = {S::zero(), S::zero(), S::zero(), S::zero()};
+    index_t i = 0;
+    for (; i + 4 <= m; i += 4) {
+      for (int u = 0; u < 4; ++u)
+        partial[u] = S::add(partial[u], S::load_first(dy + (i + u) * n, n));
     }
+    for (; i < m; ++i) partial[0] = S::add(partial[0], S::load_first(dy + i * n, n));
+    S::store_first(db, S::add(S::add(partial[0], partial[1]), S::add(partial[2], partial[3])), n);
     return;
   }
   constexpr index_t line = 64 / sizeof(T);  // a thread's columns start on a cache line
