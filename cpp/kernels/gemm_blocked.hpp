@@ -61,7 +61,7 @@ void pack_sliver(const T* src, index_t stride_w, index_t stride_p, index_t width
     for (index_t p = 0; p < kc; ++p) {
       const T* s = src + p * stride_p;
       T* d = dst + p * W;
-      if constexpr (W % L == 0) {  // in vectors (a memcpy call per row took 2 % of a step)
+      if constexpr (W % L == 0) {  // in vectors: element by element, a narrow edge took 2.5×
         FASTMLP_UNROLL_FULLY
         for (index_t w = 0; w < W; w += L) {
           const index_t left = width - w;
@@ -123,7 +123,7 @@ struct TileEpilogue {
 // NV vectors wide: Blocking<T>::nv, or 1 for a narrow last column of tiles. Returns whether
 // it applied `epilogue` (a tile with contiguous rows does, when epilogue.fused).
 // Always inlined: on its own (GCC chose so once the edge stores grew) the call and its
-// arguments cost 4 % more instructions in a 4,000-row training step.
+// arguments cost 3 % more instructions in a 4,000-row training step (callgrind, AVX2).
 template <int NV, class T>
 [[gnu::always_inline]] inline bool register_tile(index_t kc, const T* a, index_t a_rs, index_t a_cs,
                                                  const T* b, index_t b_rs, T alpha, T beta,
