@@ -4,10 +4,12 @@
 
 #include "kernels/simd_x86_256.hpp"
 
-// GCC 12's 512→256-bit extracts self-initialise an "undefined" vector and then warn about it
-// (GCC bug 105593): silence that one false positive in this file's users only.
+// GCC 12's intrinsics that take an "undefined" vector (512→256-bit extracts, shuffle_f32x4)
+// self-initialise it and then warn about it (GCC bug 105593, -Wmaybe-uninitialized at -O3,
+// -Wuninitialized at -O1): silence that one false positive in this file's users only.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 
 #include "kernels/kernel_table.hpp"
