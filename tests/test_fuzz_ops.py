@@ -124,6 +124,13 @@ def test_bias_gradient(dy):
     check(fm.ops.bias_gradient, [dy])
 
 
+@given(shapes(ndim=2), st.integers(0, 5), st.data())
+def test_weight_gradient(shape, inputs, data):
+    delta = data.draw(hostile_arrays(shape))
+    x = data.draw(hostile_arrays((shape[0], inputs)))
+    check(fm.ops.weight_gradient, [delta, x])
+
+
 OUT_CASES = ["right", "shape", "dtype", "F", "reversed", "strided", "read-only", "unaligned"]
 OUT_CASES += ["overlaps-input", "list"]
 

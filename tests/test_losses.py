@@ -1,4 +1,4 @@
-"""Losses and the bias gradient against float64 references, central differences and
+"""Losses and the bias and weight gradients against float64 references, central differences and
 PyTorch; stability for huge logits; bad input gets a clear TypeError/ValueError."""
 
 from __future__ import annotations
@@ -356,3 +356,58 @@ def test_bias_gradient_bad_input_and_promotion():
         fm.ops.bias_gradient(np.ones(5))
     with pytest.raises(ValueError, match=r"bias_gradient: dy must be 2-D, got shape \(2, 3, 4\)"):
         fm.ops.bias_gradient(np.ones((2, 3, 4)))
+
+
+# ---------------------------------------------------------------------------------------
+# weight_gradient
+# ---------------------------------------------------------------------------------------
+# Row counts around the 256-row chunks the kernel sums in, widths around the vector lengths.
+WEIGHT_GRADIENT_SHAPES = [
+    (0, 3, 2),
+    (1, 1, 1),
+    (7, 3, 5),
+    (255, 10, 40),
+    (256, 17, 9),
+    (257, 1, 33),
+    (1000, 100, 40),
+    (4000, 10, 298),
+]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+@pytest.mark.parametrize("rows,out,inputs", WEIGHT_GRADIENT_SHAPES, ids=str)
+def test_weight_gradient_against_float64(rows, out, inputs, dtype, threads):
+    rng = np.random.default_rng([rows, out, inputs])
+    delta = rng.standard_normal((rows, out)).astype(dtype)
+    x = rng.standard_normal((rows, inputs)).astype(dtype)
+    before = fm.get_num_threads()
+    try:
+        fm.set_num_threads(threads)
+        dw, db = fm.ops.weight_gradient(delta, x)
+    finally:
+        fm.set_num_threads(before)
+    assert dw.shape == (out, inputs) and db.shape == (out,)
+    assert dw.dtype == dtype and db.dtype == dtype
+    d64, x64 = delta.astype(np.float64), x.astype(np.float64)
+    # Sums of `rows` terms in any order: error ≤ γ_rows·Σ|terms| (Higham §3.1), γ_n ≈ n·u
+    u = np.finfo(dtype).eps / 2
+    assert np.all(np.abs(dw - d64.T @ x64) <= 1.01 * rows * u * (np.abs(d64).T @ np.abs(x64)))
+    assert np.all(np.abs(db - d64.sum(axis=0)) <= 1.01 * rows * u * np.abs(d64).sum(axis=0))
+    if rows == 0:
+        assert not dw.any() and not db.any()
+
+
+def test_weight_gradient_bad_input_and_promotion():
+    dw, db = fm.ops.weight_gradient(np.ones((2, 3), np.int64), np.ones((2, 1), np.float32))
+    assert dw.dtype == db.dtype == np.float64
+    np.testing.assert_array_equal(dw, np.full((3, 1), 2.0))
+    np.testing.assert_array_equal(db, [2, 2, 2])
+    with pytest.raises(
+        ValueError, match=r"weight_gradient: x must have as many rows as delta \(4, 3\), got shape"
+    ):
+        fm.ops.weight_gradient(np.ones((4, 3)), np.ones((5, 2)))
+    with pytest.raises(ValueError, match=r"weight_gradient: x must be 2-D, got shape \(4,\)"):
+        fm.ops.weight_gradient(np.ones((4, 3)), np.ones(4))
+    with pytest.raises(TypeError, match="weight_gradient: delta must hold real numbers"):
+        fm.ops.weight_gradient(np.ones((4, 3), complex), np.ones((4, 2)))

@@ -67,7 +67,8 @@ def test_fused_linear_and_losses_are_bitwise_equal_on_1_and_2_threads():
         fm.set_num_threads(threads)
         h = fm.ops.linear(x, w, b, "gelu")
         loss, dlogits = fm.ops.softmax_cross_entropy(h, labels)
-        results.append((h, loss, dlogits, fm.ops.bias_gradient(dlogits), fm.ops.tanh(h)))
+        dw, db = fm.ops.weight_gradient(dlogits, x)
+        results.append((h, loss, dlogits, fm.ops.bias_gradient(dlogits), dw, db, fm.ops.tanh(h)))
     for one, two in zip(*results):
         assert np.array_equal(one, two)
 

@@ -206,6 +206,30 @@ py::array bias_gradient(const py::array& dy) {
   });
 }
 
+py::tuple weight_gradient(const py::array& delta, const py::array& x) {
+  return with_float_dtype("delta", delta, [&](auto zero) -> py::tuple {
+    using T = decltype(zero);
+    check_array<T>("delta", delta, 2);
+    check_array<T>("x", x, 2);
+    const index_t rows = delta.shape(0), out = delta.shape(1), in = x.shape(1);
+    if (x.shape(0) != rows) {
+      throw py::value_error("x must have as many rows as delta " + shape_string(delta) +
+                            ", got shape " + shape_string(x));
+    }
+    py::array_t<T> dw({out, in});
+    py::array_t<T> db(out);
+    const T* d = static_cast<const T*>(delta.data());
+    const T* input = static_cast<const T*>(x.data());
+    T* dw_data = dw.mutable_data();
+    T* db_data = db.mutable_data();
+    {
+      GilReleaseFor release(2.0 * double(rows) * double(out) * double(in));
+      kernels().typed<T>().weight_gradient(rows, out, in, d, input, dw_data, db_data);
+    }
+    return py::make_tuple(dw, db);
+  });
+}
+
 }  // namespace
 
 void register_ops(py::module_& m) {
@@ -256,6 +280,8 @@ same for any thread count. The GIL is released while the product runs.
   m.def("softmax_cross_entropy", &softmax_cross_entropy, py::arg("logits"), py::arg("labels"),
         py::arg("scale"), "(scale·Σ cross-entropy of softmax(logits), its gradient)");
   m.def("bias_gradient", &bias_gradient, py::arg("dy"), "Column sums of dy.");
+  m.def("weight_gradient", &weight_gradient, py::arg("delta"), py::arg("x"),
+        "(deltaᵀ·x, column sums of delta): a dense layer's weight and bias gradients.");
 }
 
 }  // namespace fastmlp

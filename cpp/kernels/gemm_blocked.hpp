@@ -16,10 +16,6 @@
 #include <cstring>
 #include <type_traits>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 #include "kernels/activation_math.hpp"
 #include "kernels/parallel.hpp"
 #include "kernels/threads.hpp"
@@ -530,8 +526,8 @@ void gemm(const GemmArgs<T>& g) {
   const bool pack_all =
       threads > 1 && double(jc_blocks * k * nc_max) * sizeof(T) <= whole_b_budget_bytes;
   const index_t b_size = pack_all ? jc_blocks * k * nc_max : kc_max * nc_max;
-  T* b_packed =
-      static_cast<T*>(thread_workspace(sizeof(T) * size_t(b_size + threads * a_block_size)));
+  T* b_packed = static_cast<T*>(thread_workspace(
+      sizeof(T) * size_t(b_size + threads * a_block_size), Workspace::gemm_panels));
   T* a_blocks = b_packed + b_size;
   // Where the packed panel of block (jc, pc) starts: slivers of NR columns, kc rows each.
   const auto panel = [&](index_t jc, index_t pc) {
@@ -597,40 +593,32 @@ void gemm(const GemmArgs<T>& g) {
     }
   };
 
-  parallel_region(threads, [&] {
-#ifdef _OPENMP
-    T* a_block = a_blocks + omp_get_thread_num() * a_block_size;  // 0 outside a parallel region
-#else
-    T* a_block = a_blocks;
-#endif
+  parallel_region(threads, [&](const Team& team) {
+    T* a_block = a_blocks + team.index * a_block_size;
     if (pack_all) {
       const index_t pc_blocks = ceil_div(k, B::kc), slivers = nc_max / NR;
-#pragma omp for schedule(static)
-      for (index_t s = 0; s < jc_blocks * pc_blocks * slivers; ++s) {
+      team.for_each(jc_blocks * pc_blocks * slivers, [&](index_t s) {
         const index_t jc = s / (pc_blocks * slivers) * B::nc;
         const index_t pc = s / slivers % pc_blocks * B::kc;
         const index_t jr = s % slivers * NR;
         const index_t nc = smaller(B::nc, n - jc);
         if (jr < nc) pack_b(jc, nc, pc, smaller(B::kc, k - pc), jr);
-      }
-#pragma omp for schedule(static)
-      for (index_t item = 0; item < work_items; ++item) {
+      });
+      team.for_each(work_items, [&](index_t item) {
         for (index_t jc = 0; jc < n; jc += B::nc) {
           for (index_t pc = 0; pc < k; pc += B::kc) {
             row_block(item, jc, smaller(B::nc, n - jc), pc, smaller(B::kc, k - pc), a_block);
           }
         }
-      }
+      });
       return;
     }
     for (index_t jc = 0; jc < n; jc += B::nc) {
       const index_t nc = smaller(B::nc, n - jc);
       for (index_t pc = 0; pc < k; pc += B::kc) {
         const index_t kc = smaller(B::kc, k - pc);
-#pragma omp for schedule(static)
-        for (index_t jr = 0; jr < nc; jr += NR) pack_b(jc, nc, pc, kc, jr);
-#pragma omp for schedule(static)
-        for (index_t item = 0; item < work_items; ++item) row_block(item, jc, nc, pc, kc, a_block);
+        team.for_each(ceil_div(nc, NR), [&](index_t s) { pack_b(jc, nc, pc, kc, s * NR); });
+        team.for_each(work_items, [&](index_t item) { row_block(item, jc, nc, pc, kc, a_block); });
       }
     }
   });

@@ -87,6 +87,10 @@ struct TypedKernels {
                                          const T* row_weight, T* dlogits, double scale);
   // db[j] = Σ_i dy[i, j] for dy of shape (m, n): the bias gradient.
   void (*bias_gradient)(index_t m, index_t n, const T* dy, T* db);
+  // A dense layer's gradients over `rows` samples: dw (out, in) = deltaᵀ·input and db (out,)
+  // = column sums of delta, for delta (rows, out) and input (rows, in).
+  void (*weight_gradient)(index_t rows, index_t out, index_t in, const T* delta, const T* input,
+                          T* dw, T* db);
   // The L2 penalty's gradient and value: dw[i] += l2·w[i] over n weights; returns Σ w[i]².
   double (*l2_penalty)(index_t n, T l2, const T* w, T* dw);
   // One fused optimizer step over n parameters (see optimizer.hpp for the exact rules).

@@ -9,6 +9,7 @@
 #include "kernels/elementwise.hpp"
 #include "kernels/gemm_blocked.hpp"
 #include "kernels/optimizer.hpp"
+#include "kernels/weight_gradient.hpp"
 
 namespace fastmlp::FASTMLP_ISA_NAMESPACE {
 
@@ -21,6 +22,7 @@ constexpr TypedKernels<T> typed_kernels() {
           &softmax_cross_entropy<T>,
           &sigmoid_binary_cross_entropy<T>,
           &bias_gradient<T>,
+          &weight_gradient<T>,
           &l2_penalty<T>,
           &sgd_step<T>,
           &adam_step<T>};

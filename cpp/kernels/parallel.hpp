@@ -8,6 +8,10 @@
 #error "include this only from a kernels_<isa>.cpp"
 #endif
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #include "kernels/kernel_table.hpp"
 
 namespace fastmlp::FASTMLP_ISA_NAMESPACE {
@@ -41,16 +45,36 @@ void parallel_ranges(int threads, index_t n, index_t align, const Body& body) {
   });
 }
 
-// body() on `threads` threads as one parallel region (it may hold `omp for` loops), or once
-// on the calling thread, where those loops run serially.
+// What the body of a parallel_region sees of the threads running it.
+struct Team {
+  int threads;  // 1: the body runs alone, on the calling thread
+  int index;    // this thread's place in the team, in [0, threads)
+
+  // body(i) for i in [0, n), split among the team in contiguous ranges, then a barrier; a
+  // plain loop for a team of one. (An `omp for` there would bind to whatever team the
+  // caller itself runs in, as when weight_gradient's threads each run a GEMM.)
+  template <class Body>
+  void for_each(index_t n, const Body& body) const {
+    if (threads <= 1) {
+      for (index_t i = 0; i < n; ++i) body(i);
+      return;
+    }
+#pragma omp for schedule(static)
+    for (index_t i = 0; i < n; ++i) body(i);
+  }
+};
+
+// body(team) on `threads` threads as one parallel region, or once on the calling thread.
 template <class Body>
-void parallel_region(int threads, const Body& body) {
-  if (threads <= 1) {
-    body();
+void parallel_region([[maybe_unused]] int threads, const Body& body) {
+#ifdef _OPENMP
+  if (threads > 1) {
+#pragma omp parallel num_threads(threads)
+    body(Team{omp_get_num_threads(), omp_get_thread_num()});
     return;
   }
-#pragma omp parallel num_threads(threads)
-  body();
+#endif
+  body(Team{1, 0});
 }
 
 }  // namespace fastmlp::FASTMLP_ISA_NAMESPACE

@@ -18,8 +18,9 @@ struct Buffer {
 
 }  // namespace
 
-void* thread_workspace(std::size_t bytes) {
-  thread_local Buffer buffer;
+void* thread_workspace(std::size_t bytes, Workspace which) {
+  thread_local Buffer buffers[2];
+  Buffer& buffer = buffers[static_cast<int>(which)];
   if (bytes > buffer.bytes) {
     constexpr std::size_t alignment = 64;  // a cache line, and an AVX-512 register
     const std::size_t rounded = (bytes + alignment - 1) / alignment * alignment;

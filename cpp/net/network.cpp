@@ -203,20 +203,8 @@ void Network<T>::backward(const T* x, index_t n) {
     const T* input = l == 0                           ? x
                      : has_own_output(layers_[l - 1]) ? output_[l - 1].data()
                                                       : pre_activation_[l - 1].data();
-    // dW = deltaᵀ · input: (out, n)·(n, in); threads split W's rows and columns, never n.
-    GemmArgs<T> weight_grad;
-    weight_grad.trans_a = true;
-    weight_grad.m = layer.out;
-    weight_grad.n = layer.in;
-    weight_grad.k = n;
-    weight_grad.a = delta_.data();
-    weight_grad.lda = layer.out;
-    weight_grad.b = input;
-    weight_grad.ldb = layer.in;
-    weight_grad.c = gradients_.data() + weight_offset(l);
-    weight_grad.ldc = layer.in;
-    k.gemm(weight_grad);
-    k.bias_gradient(n, layer.out, delta_.data(), gradients_.data() + bias_offset(l));
+    k.weight_gradient(n, layer.out, layer.in, delta_.data(), input,
+                      gradients_.data() + weight_offset(l), gradients_.data() + bias_offset(l));
     if (l == 0) break;
 
     // The gradient at the layer below's output: delta · W, (n, out)·(out, in).

@@ -21,6 +21,7 @@ __all__ = [
     "matmul",
     "least_squares",
     "softmax_cross_entropy",
+    "weight_gradient",
 ]
 
 # name -> (the core's enum value, name of its parameter, default of that parameter)
@@ -213,3 +214,21 @@ def bias_gradient(dy: Any) -> np.ndarray:
     (dy,) = as_float_arrays("bias_gradient", ("dy",), (dy,))
     check_ndim("bias_gradient", "dy", dy, (2,))
     return _core.bias_gradient(dy)
+
+
+def weight_gradient(delta: Any, x: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The gradients of a dense layer ``y = x·Wᵀ + b`` over a batch: ``(dW, db)``.
+
+    ``delta`` is ``dloss/dy`` ``(n_samples, out)``, ``x`` the layer's input
+    ``(n_samples, in)``; ``dW = deltaᵀ·x`` is ``(out, in)`` (``torch.nn.Linear``'s layout)
+    and ``db`` the column sums of ``delta``. Long batches are summed in fixed chunks of rows,
+    one chunk per thread at a time: the result is bitwise the same for any thread count.
+    """
+    delta, x = as_float_arrays("weight_gradient", ("delta", "x"), (delta, x))
+    check_ndim("weight_gradient", "delta", delta, (2,))
+    check_ndim("weight_gradient", "x", x, (2,))
+    if x.shape[0] != delta.shape[0]:
+        raise ValueError(
+            f"weight_gradient: x must have as many rows as delta {delta.shape}, got shape {x.shape}"
+        )
+    return _core.weight_gradient(delta, x)
