@@ -503,15 +503,20 @@ void gemm(const GemmArgs<T>& g) {
   constexpr index_t MR = B::mr, L = Simd<T>::lanes;
   const index_t k = g.k;
   const int threads = threads_for(2.0 * double(m) * double(n) * double(k), min_flops_per_thread);
-  // Row blocks of at most MC rows, as many for each thread, and of equal size: shrink MC to
-  // balance them (keeping it a multiple of MR, so the tiles, and hence the results, do not
-  // change with the thread count).
-  const index_t blocks = round_up(ceil_div(m, B::mc), threads);
-  const index_t mc = round_up(ceil_div(m, blocks), MR);
+  // Row blocks of about MC rows, as many for each thread, in whole tiles of MR rows (so the
+  // tiles, and hence the results, do not change with the thread count): block b holds tiles
+  // [b·tiles/row_blocks, (b+1)·tiles/row_blocks), sizes differing by at most one tile.
+  // (Blocks of one size, a multiple of MR, could not always come out even: 4,000 rows made
+  // 29 blocks of 140, one thread 15 and the other 14.)
+  const index_t tiles = ceil_div(m, MR);
+  const index_t row_blocks = smaller(tiles, round_up(ceil_div(m, B::mc), threads));
+  const auto block_start = [&](index_t block) {
+    return smaller(m, block * tiles / row_blocks * MR);
+  };
+  const index_t mc = ceil_div(tiles, row_blocks) * MR;  // the most rows in a block
   // Fewer row blocks than threads (the weight gradient of a 10-output layer has 10 rows:
   // one block) and threads split each block's columns too, in whole slivers: the tiles, and
   // hence the results, stay the same. Each part packs its own copy of the block's A.
-  const index_t row_blocks = ceil_div(m, mc);
   const index_t column_parts = row_blocks < threads ? ceil_div(threads, row_blocks) : 1;
   const index_t work_items = row_blocks * column_parts;
   const index_t kc_max = smaller(B::kc, k);
@@ -548,14 +553,15 @@ void gemm(const GemmArgs<T>& g) {
   // tiles.
   const auto row_block = [&](index_t item, index_t jc, index_t nc, index_t pc, index_t kc,
                              T* a_block) {
-    const index_t ic = item / column_parts * mc, part = item % column_parts;
+    const index_t block = item / column_parts, part = item % column_parts;
+    const index_t ic = block_start(block);
     const index_t slivers = ceil_div(nc, NR);
     const index_t first_sliver = slivers * part / column_parts;
     const index_t tiles_across = slivers * (part + 1) / column_parts - first_sliver;
     if (tiles_across == 0) return;
     const bool last_kc = pc + kc == k;
     const T beta = pc == 0 ? g.beta : T(1);  // later k blocks accumulate onto C
-    const index_t rows_in_block = smaller(mc, m - ic);
+    const index_t rows_in_block = block_start(block + 1) - ic;
     for (index_t ir = 0; ir < rows_in_block; ir += MR) {
       const index_t rows = smaller(MR, rows_in_block - ir);
       if (!a_sliver_in_place(a, rows)) {
