@@ -162,11 +162,12 @@ def test_training_steps_match_pytorch(make_ours, make_torch):
         np.testing.assert_allclose(net.state_dict()[name], value.numpy(), rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("batch_size", [128, None])  # full batch: the weight gradient's chunks
-def test_fit_is_bitwise_reproducible_across_thread_counts(batch_size):
+@pytest.mark.parametrize("loss", LOSSES)
+@pytest.mark.parametrize("batch_size", [128, None])  # full batch: row chunks and blocks
+def test_fit_is_bitwise_reproducible_across_thread_counts(batch_size, loss):
     rng = np.random.default_rng(7)
-    x = rng.standard_normal((500, 40)).astype(np.float32)
-    y = rng.integers(0, 10, 500)
+    x = rng.standard_normal((2000, 40)).astype(np.float32)
+    y = targets_for(loss, rng, 2000, 10)
     results = []
     before = fm.get_num_threads()
     try:
@@ -175,7 +176,9 @@ def test_fit_is_bitwise_reproducible_across_thread_counts(batch_size):
             net = fm.Sequential(
                 fm.Dense(40, 300), fm.ReLU(), fm.Dropout(0.2), fm.Dense(300, 10), seed=0
             )
-            net.fit(x, y, optimizer=fm.optim.Adam(), epochs=3, batch_size=batch_size, seed=1)
+            net.fit(
+                x, y, loss=loss, optimizer=fm.optim.Adam(), epochs=3, batch_size=batch_size, seed=1
+            )
             results.append(net.parameters.copy())
     finally:
         fm.set_num_threads(before)

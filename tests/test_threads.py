@@ -62,13 +62,15 @@ def test_fused_linear_and_losses_are_bitwise_equal_on_1_and_2_threads():
     w = rng.standard_normal((298, 40)).astype(np.float32)
     b = rng.standard_normal(298).astype(np.float32)
     labels = rng.integers(0, 298, 4000)
+    target = rng.standard_normal((4000, 298)).astype(np.float32)
     results = []
     for threads in (1, 2):
         fm.set_num_threads(threads)
         h = fm.ops.linear(x, w, b, "gelu")
-        loss, dlogits = fm.ops.softmax_cross_entropy(h, labels)
-        dw, db = fm.ops.weight_gradient(dlogits, x)
-        results.append((h, loss, dlogits, fm.ops.bias_gradient(dlogits), dw, db, fm.ops.tanh(h)))
+        losses = fm.ops.softmax_cross_entropy(h, labels) + fm.ops.least_squares(h, target)
+        dlogits = losses[1]
+        gradients = fm.ops.bias_gradient(dlogits), *fm.ops.weight_gradient(dlogits, x)
+        results.append((h, *losses, *gradients, fm.ops.tanh(h)))
     for one, two in zip(*results):
         assert np.array_equal(one, two)
 

@@ -34,22 +34,44 @@ void activation_backward(Activation kind, T param, index_t n, const T* x, const 
   });
 }
 
+// Σ block_loss(begin, end) over the rows [0, m) cut into blocks whose size depends on m
+// alone (at most max_blocks of them, at least block_rows_min rows each): threads share the
+// blocks, and the block sums are added in block order, so the loss is the same for any
+// thread count. `work_per_row` weighs a row against one elementwise operation.
+template <class BlockLoss>
+double sum_over_row_blocks(index_t m, double work_per_row, const BlockLoss& block_loss) {
+  constexpr index_t max_blocks = 64, block_rows_min = 64;
+  const index_t block_rows =
+      ceil_div(m, max_blocks) > block_rows_min ? ceil_div(m, max_blocks) : block_rows_min;
+  const index_t blocks = ceil_div(m, block_rows);
+  double block_sums[max_blocks];
+  const int threads = threads_for(double(m) * work_per_row, min_elements_per_thread);
+  parallel_for(threads, blocks, [&](index_t b) {
+    block_sums[b] = block_loss(b * block_rows, smaller(m, (b + 1) * block_rows));
+  });
+  double sum = 0;  // float64 accumulation keeps the float32 loss accurate for large batches
+  for (index_t b = 0; b < blocks; ++b) sum += block_sums[b];
+  return sum;
+}
+
 template <class T>
 double least_squares(index_t m, index_t n, const T* pred, const T* target, const T* row_weight,
                      T* dpred, double scale) {
-  double sum = 0;  // float64 accumulation keeps the float32 loss accurate for large batches
-  for (index_t i = 0; i < m; ++i) {
-    const double row_scale = row_weight ? scale * double(row_weight[i]) : scale;
-    const T grad_scale = T(2 * row_scale);
-    double row_sum = 0;
-    for (index_t j = i * n; j < (i + 1) * n; ++j) {
-      const T diff = pred[j] - target[j];
-      row_sum += double(diff) * double(diff);
-      dpred[j] = grad_scale * diff;
+  return sum_over_row_blocks(m, double(n), [&](index_t begin, index_t end) {
+    double sum = 0;
+    for (index_t i = begin; i < end; ++i) {
+      const double row_scale = row_weight ? scale * double(row_weight[i]) : scale;
+      const T grad_scale = T(2 * row_scale);
+      double row_sum = 0;
+      for (index_t j = i * n; j < (i + 1) * n; ++j) {
+        const T diff = pred[j] - target[j];
+        row_sum += double(diff) * double(diff);
+        dpred[j] = grad_scale * diff;
+      }
+      sum += row_sum * row_scale;
     }
-    sum += row_sum * row_scale;
-  }
-  return sum;
+    return sum;
+  });
 }
 
 // e^x for float x ≤ 0 (softmax's logits less their row's max) in plain arithmetic the
@@ -90,48 +112,56 @@ T row_max(const T* row, index_t n) {
 template <class T>
 double softmax_cross_entropy(index_t m, index_t n, const T* logits, const int64_t* labels,
                              const T* row_weight, T* dlogits, double scale) {
-  // Three passes, so that the exponentials run as one long vectorized loop even when rows
-  // are short (10 classes): each row less its max, e^ of everything, then the row sums.
-  for (index_t i = 0; i < m; ++i) {
-    const T* z = logits + i * n;
-    const T z_max = row_max(z, n);
-    for (index_t j = 0; j < n; ++j) dlogits[i * n + j] = z[j] - z_max;
-  }
-  for (index_t j = 0; j < m * n; ++j) dlogits[j] = exp_nonpositive(dlogits[j]);
-  double sum = 0;
-  for (index_t i = 0; i < m; ++i) {
-    const double row_scale = row_weight ? scale * double(row_weight[i]) : scale;
-    const T* z = logits + i * n;
-    T* dz = dlogits + i * n;
-    double exp_sum = 0;  // shifted by the max, so every term is in (0, 1]
-    for (index_t j = 0; j < n; ++j) exp_sum += dz[j];
-    // The row's max again: n comparisons, where keeping it from the first pass needs a buffer.
-    const double log_sum_exp = double(row_max(z, n)) + std::log(exp_sum);
-    sum += (log_sum_exp - double(z[labels[i]])) * row_scale;
-    const T prob_scale = T(row_scale / exp_sum);
-    for (index_t j = 0; j < n; ++j) dz[j] *= prob_scale;
-    dz[labels[i]] -= T(row_scale);
-  }
-  return sum;
+  // A row costs a log and two maxima besides its n exponentials: as ~20 elementwise ops.
+  const double work_per_row = 4.0 * double(n) + 20.0;
+  return sum_over_row_blocks(m, work_per_row, [&](index_t begin, index_t end) {
+    // Three passes, so that the exponentials run as one long vectorized loop even when rows
+    // are short (10 classes): each row less its max, e^ of everything, then the row sums.
+    for (index_t i = begin; i < end; ++i) {
+      const T* z = logits + i * n;
+      const T z_max = row_max(z, n);
+      for (index_t j = 0; j < n; ++j) dlogits[i * n + j] = z[j] - z_max;
+    }
+    for (index_t j = begin * n; j < end * n; ++j) dlogits[j] = exp_nonpositive(dlogits[j]);
+    double sum = 0;
+    for (index_t i = begin; i < end; ++i) {
+      const double row_scale = row_weight ? scale * double(row_weight[i]) : scale;
+      const T* z = logits + i * n;
+      T* dz = dlogits + i * n;
+      double exp_sum = 0;  // shifted by the max, so every term is in (0, 1]
+      for (index_t j = 0; j < n; ++j) exp_sum += dz[j];
+      // The row's max again: n comparisons, where keeping it from the first pass needs a
+      // buffer.
+      const double log_sum_exp = double(row_max(z, n)) + std::log(exp_sum);
+      sum += (log_sum_exp - double(z[labels[i]])) * row_scale;
+      const T prob_scale = T(row_scale / exp_sum);
+      for (index_t j = 0; j < n; ++j) dz[j] *= prob_scale;
+      dz[labels[i]] -= T(row_scale);
+    }
+    return sum;
+  });
 }
 
 template <class T>
 double sigmoid_binary_cross_entropy(index_t m, index_t n, const T* logits, const T* target,
                                     const T* row_weight, T* dlogits, double scale) {
-  double sum = 0;
-  for (index_t i = 0; i < m; ++i) {
-    const double row_scale = row_weight ? scale * double(row_weight[i]) : scale;
-    double row_sum = 0;
-    for (index_t j = i * n; j < (i + 1) * n; ++j) {
-      // −t·log σ(z) − (1−t)·log(1−σ(z)) = max(z, 0) − z·t + log(1 + e^−|z|): no overflow
-      const T z = logits[j];
-      row_sum += double((z > T(0) ? z : T(0)) - z * target[j]) +
-                 std::log1p(std::exp(-std::fabs(double(z))));
-      dlogits[j] = T(row_scale) * (logistic(z) - target[j]);
+  // Each element costs a log1p, an exp and the logistic: as ~20 elementwise ops.
+  return sum_over_row_blocks(m, 20.0 * double(n), [&](index_t begin, index_t end) {
+    double sum = 0;
+    for (index_t i = begin; i < end; ++i) {
+      const double row_scale = row_weight ? scale * double(row_weight[i]) : scale;
+      double row_sum = 0;
+      for (index_t j = i * n; j < (i + 1) * n; ++j) {
+        // −t·log σ(z) − (1−t)·log(1−σ(z)) = max(z, 0) − z·t + log(1 + e^−|z|): no overflow
+        const T z = logits[j];
+        row_sum += double((z > T(0) ? z : T(0)) - z * target[j]) +
+                   std::log1p(std::exp(-std::fabs(double(z))));
+        dlogits[j] = T(row_scale) * (logistic(z) - target[j]);
+      }
+      sum += row_sum * row_scale;
     }
-    sum += row_sum * row_scale;
-  }
-  return sum;
+    return sum;
+  });
 }
 
 // db(j) = Σ_i dy(i, j), always summed in the same order. Up to a vector's width of columns (an
