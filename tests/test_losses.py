@@ -361,7 +361,8 @@ def test_bias_gradient_bad_input_and_promotion():
 # ---------------------------------------------------------------------------------------
 # weight_gradient
 # ---------------------------------------------------------------------------------------
-# Row counts around the 256-row chunks the kernel sums in, widths around the vector lengths.
+# Row counts around the chunks the kernel sums in (256 rows, or a 16th of the batch), widths
+# around the vector lengths and zero; the last three large enough for two threads.
 WEIGHT_GRADIENT_SHAPES = [
     (0, 3, 2),
     (1, 1, 1),
@@ -369,6 +370,10 @@ WEIGHT_GRADIENT_SHAPES = [
     (255, 10, 40),
     (256, 17, 9),
     (257, 1, 33),
+    (300, 0, 5),
+    (300, 5, 0),
+    (5000, 3, 7),
+    (513, 64, 64),
     (1000, 100, 40),
     (4000, 10, 298),
 ]
@@ -390,10 +395,11 @@ def test_weight_gradient_against_float64(rows, out, inputs, dtype, threads):
     assert dw.shape == (out, inputs) and db.shape == (out,)
     assert dw.dtype == dtype and db.dtype == dtype
     d64, x64 = delta.astype(np.float64), x.astype(np.float64)
-    # Sums of `rows` terms in any order: error ≤ γ_rows·Σ|terms| (Higham §3.1), γ_n ≈ n·u
-    u = np.finfo(dtype).eps / 2
-    assert np.all(np.abs(dw - d64.T @ x64) <= 1.01 * rows * u * (np.abs(d64).T @ np.abs(x64)))
-    assert np.all(np.abs(db - d64.sum(axis=0)) <= 1.01 * rows * u * np.abs(d64).sum(axis=0))
+    # Sums of `rows` terms in any order: error ≤ γ_rows·Σ|terms| (Higham §3.1), γ_n ≈ n·u;
+    # in float64 the reference errs as much again.
+    u = np.finfo(dtype).eps / 2 * (2.02 if dtype == np.float64 else 1.01)
+    assert np.all(np.abs(dw - d64.T @ x64) <= rows * u * (np.abs(d64).T @ np.abs(x64)))
+    assert np.all(np.abs(db - d64.sum(axis=0)) <= rows * u * np.abs(d64).sum(axis=0))
     if rows == 0:
         assert not dw.any() and not db.any()
 

@@ -41,11 +41,11 @@ void activation_backward(Activation kind, T param, index_t n, const T* x, const 
 template <class BlockLoss>
 double sum_over_row_blocks(index_t m, double work_per_row, const BlockLoss& block_loss) {
   constexpr index_t max_blocks = 64, block_rows_min = 64;
-  const index_t block_rows =
-      ceil_div(m, max_blocks) > block_rows_min ? ceil_div(m, max_blocks) : block_rows_min;
+  const index_t block_rows = larger(block_rows_min, ceil_div(m, max_blocks));
   const index_t blocks = ceil_div(m, block_rows);
   double block_sums[max_blocks];
-  const int threads = threads_for(double(m) * work_per_row, min_elements_per_thread);
+  const int threads = static_cast<int>(
+      smaller(blocks, threads_for(double(m) * work_per_row, min_elements_per_thread)));
   parallel_for(threads, blocks, [&](index_t b) {
     block_sums[b] = block_loss(b * block_rows, smaller(m, (b + 1) * block_rows));
   });
@@ -112,7 +112,7 @@ T row_max(const T* row, index_t n) {
 template <class T>
 double softmax_cross_entropy(index_t m, index_t n, const T* logits, const int64_t* labels,
                              const T* row_weight, T* dlogits, double scale) {
-  // A row costs a log and two maxima besides its n exponentials: as ~20 elementwise ops.
+  // ~4 operations per element (shift, exponential, sum, scale) and ~20 per row for the log.
   const double work_per_row = 4.0 * double(n) + 20.0;
   return sum_over_row_blocks(m, work_per_row, [&](index_t begin, index_t end) {
     // Three passes, so that the exponentials run as one long vectorized loop even when rows

@@ -19,6 +19,7 @@ namespace fastmlp::FASTMLP_ISA_NAMESPACE {
 // Own helpers rather than std::min/std::max: a std template instantiated here with this
 // ISA's flags could be the copy the linker keeps for every caller (see style.md, Highway).
 constexpr index_t smaller(index_t a, index_t b) { return a < b ? a : b; }
+constexpr index_t larger(index_t a, index_t b) { return a > b ? a : b; }
 constexpr index_t ceil_div(index_t a, index_t b) { return (a + b - 1) / b; }
 constexpr index_t round_up(index_t a, index_t b) { return ceil_div(a, b) * b; }
 

@@ -1,7 +1,8 @@
 // A dense layer's weight and bias gradients over a batch: dW = deltaᵀ·input, db = column
-// sums of delta. A long batch is summed in fixed chunks of rows, each chunk's product and
-// column sums on one thread, then the chunks' partial sums added in chunk order: the same
-// sums, and hence bitwise the same result, for any thread count.
+// sums of delta. A long batch is summed in chunks of rows whose size depends on the batch
+// alone, each chunk's product and column sums on one thread, then the chunks' partial sums
+// added in chunk order: the same sums, and hence bitwise the same result, for any thread
+// count.
 //
 // Included only by kernels_<isa>.cpp inside namespace fastmlp::<isa>, after gemm_blocked.hpp.
 #pragma once
@@ -9,6 +10,8 @@
 #ifndef FASTMLP_ISA_NAMESPACE
 #error "include this only from a kernels_<isa>.cpp"
 #endif
+
+#include <exception>
 
 #include "kernels/elementwise.hpp"
 #include "kernels/gemm_blocked.hpp"
@@ -18,22 +21,34 @@
 
 namespace fastmlp::FASTMLP_ISA_NAMESPACE {
 
-// Rows per chunk. Why chunks: the product's reduction runs over the batch, so threads that
-// split W's rows instead (as a plain GEMM does) each read every row of delta and input,
-// half of them from the other core's cache, where the forward pass and the activation's
-// backward left them: 4,000 rows through 100→100 took dW at 113 GFLOP/s on two threads
-// against 154 for the forward product of the same size (Xeon, AVX-512), and the column sums
-// took longer on two threads than on one. A thread that takes whole chunks reads what it
-// wrote. 512 rows of a 100-wide delta and input (400 KB) stay in its L2 between the product
-// and the column sums.
-constexpr index_t weight_gradient_chunk_rows = 256;
+// Why chunks: the product's reduction runs over the batch, so threads that split W's rows
+// instead (as a plain GEMM does) each read every row of delta and input, half of them from
+// the other core's cache, where the forward pass and the activation's backward left them:
+// 4,000 rows through 100→100 took dW at 113 GFLOP/s on two threads against 154 for the
+// forward product of the same size (Xeon, AVX-512), and the column sums took longer on two
+// threads than on one. A thread that takes whole chunks reads what it wrote; 256 rows of a
+// 100-wide delta and input (200 KB) stay in its L2 between the product and the column sums.
+// At most 16 chunks: the partial sums then take at most 15 copies of the layer's gradient
+// (a 60,000-row batch in 256-row chunks would take 233), and up to 16 threads share the work.
+constexpr index_t gradient_chunk_rows(index_t batch) { return larger(256, ceil_div(batch, 16)); }
 
 template <class T>
 void weight_gradient(index_t rows, index_t out, index_t in, const T* delta, const T* input, T* dw,
                      T* db) {
-  const auto chunk_gradient = [&](index_t chunk, T* dw_part, T* db_part) {
-    const index_t first = chunk * weight_gradient_chunk_rows;
-    const index_t count = smaller(weight_gradient_chunk_rows, rows - first);
+  if (out == 0) return;  // nothing to write
+  const index_t chunk_rows = gradient_chunk_rows(rows);
+  const index_t chunks = ceil_div(rows, chunk_rows);
+  // Chunk 0 writes dw and db; chunk c > 0 its partial sums (dW then db) at
+  // partials[(c − 1)·size].
+  const index_t size = out * in + out;
+  T* partials = chunks > 1 ? static_cast<T*>(thread_workspace(
+                                 sizeof(T) * size_t((chunks - 1) * size), Workspace::partial_sums))
+                           : nullptr;
+  const auto chunk_gradient = [&](index_t chunk) {
+    T* dw_part = chunk == 0 ? dw : partials + (chunk - 1) * size;
+    T* db_part = chunk == 0 ? db : dw_part + out * in;
+    const index_t first = chunk * chunk_rows;
+    const index_t count = smaller(chunk_rows, rows - first);
     GemmArgs<T> g;
     g.trans_a = true;
     g.m = out;
@@ -48,29 +63,28 @@ void weight_gradient(index_t rows, index_t out, index_t in, const T* delta, cons
     gemm(g);
     bias_gradient(count, out, delta + first * out, db_part);
   };
-  const index_t chunks = ceil_div(rows, weight_gradient_chunk_rows);
   if (chunks <= 1) {
-    chunk_gradient(0, dw, db);
+    chunk_gradient(0);
     return;
   }
-  // Chunk 0 writes dw and db; chunk c > 0 its partial (dW then db) at partials[(c−1)·size].
-  const index_t size = out * in + out;
-  T* partials = static_cast<T*>(
-      thread_workspace(sizeof(T) * size_t((chunks - 1) * size), Workspace::partial_sums));
   const int threads = static_cast<int>(smaller(
       chunks, threads_for(2.0 * double(rows) * double(out) * double(in), min_flops_per_thread)));
-  // The partial sums added in chunk order, split into pieces of a cache line of dW or db.
+  // The partial sums added in chunk order, in pieces of a cache line's worth of dW or db.
   constexpr index_t line = 64 / sizeof(T);
   const index_t weight_pieces = ceil_div(out * in, line);
   const index_t pieces = weight_pieces + ceil_div(out, line);
+  // A GEMM on a worker thread may allocate its workspace there, and an exception must not
+  // leave an OpenMP region (std::terminate): kept, and rethrown after it. The thread goes on
+  // to the barriers the others wait at.
+  std::exception_ptr failure;
   parallel_region(threads, [&](const Team& team) {
     const ThreadLimit one_thread_per_chunk(1);
     team.for_each(chunks, [&](index_t chunk) {
-      if (chunk == 0) {
-        chunk_gradient(0, dw, db);
-      } else {
-        T* part = partials + (chunk - 1) * size;
-        chunk_gradient(chunk, part, part + out * in);
+      try {
+        chunk_gradient(chunk);
+      } catch (...) {
+#pragma omp critical(fastmlp_weight_gradient_failure)
+        if (!failure) failure = std::current_exception();
       }
     });
     team.for_each(pieces, [&](index_t piece) {
@@ -85,6 +99,7 @@ void weight_gradient(index_t rows, index_t out, index_t in, const T* delta, cons
       }
     });
   });
+  if (failure) std::rethrow_exception(failure);
 }
 
 }  // namespace fastmlp::FASTMLP_ISA_NAMESPACE

@@ -19,7 +19,7 @@ struct Buffer {
 }  // namespace
 
 void* thread_workspace(std::size_t bytes, Workspace which) {
-  thread_local Buffer buffers[2];
+  thread_local Buffer buffers[static_cast<int>(Workspace::count)];
   Buffer& buffer = buffers[static_cast<int>(which)];
   if (bytes > buffer.bytes) {
     constexpr std::size_t alignment = 64;  // a cache line, and an AVX-512 register

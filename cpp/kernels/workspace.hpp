@@ -9,6 +9,7 @@ namespace fastmlp {
 enum class Workspace : int {
   gemm_panels,   // the GEMM's packed slivers of A and B
   partial_sums,  // weight_gradient's per-chunk sums, live while its GEMMs run
+  count,
 };
 
 // A 64-byte aligned buffer of at least `bytes` that belongs to the calling thread. It grows
