@@ -25,6 +25,9 @@ SHAPES = [
     (1, 100, 100),
     (1, 10, 100),  # under the plain loop's size, but dot products over a long k
     (2, 3, 5),
+    (1, 3, 50),  # plain loop in four sums: a 1-3-1 net's weight gradient over 50 points
+    (2, 5, 19),
+    (3, 1, 16),
     (5, 7, 11),
     (6, 8, 1),
     (7, 17, 3),
