@@ -35,9 +35,9 @@ void activation_backward(Activation kind, T param, index_t n, const T* x, const 
 }
 
 // Σ block_loss(begin, end) over the rows [0, m) cut into blocks whose size depends on m
-// alone (at most max_blocks of them, at least block_rows_min rows each): threads share the
-// blocks, and the block sums are added in block order, so the loss is the same for any
-// thread count. `work_per_row` weighs a row against one elementwise operation.
+// alone (at most max_blocks of them, all but the last of block_rows_min rows or more):
+// threads share the blocks, and the block sums are added in block order, so the loss is the
+// same for any thread count. `work_per_row` weighs a row against one elementwise operation.
 template <class BlockLoss>
 double sum_over_row_blocks(index_t m, double work_per_row, const BlockLoss& block_loss) {
   constexpr index_t max_blocks = 64, block_rows_min = 64;

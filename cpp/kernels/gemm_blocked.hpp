@@ -226,11 +226,12 @@ void scale_c(const GemmArgs<T>& g) {
 }
 
 // Up to about this many multiply-adds (a 1-3-1 net's layers on 50 points: 150), a plain
-// loop beats the tiled path, whose set-up (workspace, packing, a tile per 6 rows, an edge
-// written through a buffer) then costs more than the arithmetic: measured here, a 1-3-1
-// training step took 1.95 µs through register tiles, 1.33 µs with plain loops (and 1.9 µs
-// with four partial sums for every element: the k ≤ 3 of most of its products does not pay
-// for their set-up; only long sums take them, see plain_loop_gemm).
+// loop beats the tiled path, whose set-up (workspace, packing, a tile per MR rows) then
+// costs more than the arithmetic: measured when tiles had 6 rows and edges went through a
+// buffer (2026-11-25), a 1-3-1 training step took 1.95 µs through register tiles, 1.33 µs with
+// plain loops (and 1.9 µs with four partial sums for every element: the k ≤ 3 of most of
+// its products does not pay for their set-up; only long sums take them, see
+// plain_loop_gemm).
 constexpr double max_plain_loop_fmas = 1024;
 
 // C = act(alpha·op(A)·op(B) + beta·C + bias) element by element, p ascending (C not read
