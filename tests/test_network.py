@@ -186,6 +186,63 @@ def test_fit_is_bitwise_reproducible_across_thread_counts(batch_size, loss):
     assert np.array_equal(results[0], results[1])
 
 
+@pytest.fixture
+def threads_restored():
+    before = fm.get_num_threads()
+    yield
+    fm.set_num_threads(before)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("loss", LOSSES)
+# A batch of more than 256 rows is trained in 256-row chunks (see network.cpp): 257 rows
+# make two chunks, 1,300 six (the last of 20 rows), 4,700 nineteen in groups of two.
+@pytest.mark.parametrize("n", [257, 1300, 4700])
+def test_a_long_batch_in_chunks_equals_the_sum_of_its_parts(n, loss, threads, threads_restored):
+    fm.set_num_threads(threads)
+    rng = np.random.default_rng(n)
+    net = fm.MLP(5, [9, 7], 3, activation="tanh", dtype="float64", seed=1)
+    x, y, weight = rng.standard_normal((n, 5)), targets_for(loss, rng, n, 3), rng.random(n)
+    value, gradient = net.loss_and_gradient(
+        x, y, loss=loss, sample_weight=weight, reduction="sum", l2=0.1
+    )
+    # Parts of 200 rows each run as one chunk.
+    parts = [
+        net.loss_and_gradient(
+            x[s : s + 200],
+            y[s : s + 200],
+            loss=loss,
+            sample_weight=weight[s : s + 200],
+            reduction="sum",
+            l2=0.1 * min(200, n - s) / n,
+        )
+        for s in range(0, n, 200)
+    ]
+    assert value == pytest.approx(sum(v for v, _ in parts), rel=1e-12)
+    np.testing.assert_allclose(gradient, sum(g for _, g in parts), rtol=1e-10, atol=1e-10)
+
+    single = fm.MLP(5, [9, 7], 3, activation="tanh", dtype="float32", seed=1)
+    single.parameters[...] = net.parameters
+    value32, gradient32 = single.loss_and_gradient(
+        x, y, loss=loss, sample_weight=weight, reduction="sum", l2=0.1
+    )
+    assert value32 == pytest.approx(value, rel=1e-4)
+    np.testing.assert_allclose(gradient32, gradient, rtol=1e-3, atol=1e-3 * np.abs(gradient).max())
+
+
+def test_each_chunk_of_a_long_batch_draws_its_own_dropout_masks():
+    # The same 256 rows twice: chunks with the same masks would give twice one chunk's
+    # gradient; each row's draw depends on its place in the batch.
+    net = fm.Sequential(fm.Dense(4, 30), fm.ReLU(), fm.Dropout(0.5), fm.Dense(30, 2), seed=0)
+    rng = np.random.default_rng(3)
+    x, y = rng.standard_normal((256, 4)), rng.standard_normal((256, 2))
+    _, one = net.loss_and_gradient(x, y, loss="mse", reduction="sum", seed=5)
+    _, twice = net.loss_and_gradient(
+        np.tile(x, (2, 1)), np.tile(y, (2, 1)), loss="mse", reduction="sum", seed=5
+    )
+    assert not np.allclose(twice, 2 * one, rtol=1e-3)
+
+
 def test_fit_in_two_calls_equals_one_call():
     rng = np.random.default_rng(8)
     x, y = rng.standard_normal((100, 5)), rng.standard_normal((100, 2))

@@ -66,24 +66,38 @@ class Network {
                            uint64_t dropout_seed, index_t* correct);
 
  private:
-  void forward_for_training(const T* x, index_t n, uint64_t dropout_seed);
-  void backward(const T* x, index_t n);
+  // One chunk's training workspace for up to `capacity` rows, grown on demand: per layer the
+  // pre-activation z = x·Wᵀ + b (unless the activation is fused), the output h (activation
+  // and dropout applied; z itself for a bare linear layer), the dropout multipliers (0 or
+  // 1/(1−p)), and two buffers for the gradient flowing back.
+  struct StepBuffers {
+    index_t capacity = 0;
+    std::vector<AlignedBuffer<T>> pre_activation, output, dropout_scale;
+    AlignedBuffer<T> delta, delta_next;
+  };
+
+  // The loss of rows [first, first + n) of a batch and its gradient into `gradients` (a
+  // buffer laid out as gradients()); x and targets point at the chunk's first row.
+  double chunk_loss_and_gradient(StepBuffers& buffers, const T* x, index_t first, index_t n,
+                                 const Targets<T>& targets, const LossSpec& loss,
+                                 uint64_t dropout_seed, T* gradients, index_t* correct) const;
+  void forward_for_training(StepBuffers& buffers, const T* x, index_t first, index_t n,
+                            uint64_t dropout_seed) const;
+  void backward(StepBuffers& buffers, const T* x, index_t n, T* gradients) const;
   // Where layer l's activation derivative is evaluated: its pre-activation, or its output
   // when the activation is fused into the forward GEMM (see network.cpp).
-  const T* derivative_input(std::size_t l) const;
-  void reserve(index_t n);
+  const T* derivative_input(const StepBuffers& buffers, std::size_t l) const;
+  void reserve(StepBuffers& buffers, index_t rows) const;
 
   std::vector<DenseLayer> layers_;
   std::vector<index_t> offsets_;
   AlignedBuffer<T> parameters_, gradients_;
 
-  // Training workspace for `capacity_` rows, grown on demand: per layer the pre-activation
-  // z = x·Wᵀ + b (unless the activation is fused), the output h (activation and dropout
-  // applied; z itself for a bare linear layer), the dropout multipliers (0 or 1/(1−p)),
-  // and two buffers for the gradient flowing back.
-  index_t capacity_ = 0;
-  std::vector<AlignedBuffer<T>> pre_activation_, output_, dropout_scale_;
-  AlignedBuffer<T> delta_, delta_next_;
+  // Training workspace: one StepBuffers per thread that trains chunks of a long batch, and
+  // the gradients of every chunk group but the first, summed into gradients_ in order
+  // (see network.cpp); one more gradient per thread when its groups hold several chunks.
+  std::vector<StepBuffers> step_buffers_;
+  AlignedBuffer<T> group_gradients_, chunk_gradients_;
 };
 
 extern template class Network<float>;
