@@ -33,6 +33,13 @@ def targets_for(loss, rng, n, outputs):
     return rng.standard_normal((n, outputs))
 
 
+@pytest.fixture
+def threads_restored():
+    before = fm.get_num_threads()
+    yield
+    fm.set_num_threads(before)
+
+
 @pytest.mark.parametrize(
     "hidden,count", [([298], 15208), ([100] * 2, 15210), ([75] * 3, 15235), ([63] * 4, 15319)]
 )
@@ -47,6 +54,21 @@ def test_predict_matches_numpy(dtype):
     tol = 1e-5 if dtype == "float32" else 1e-12
     np.testing.assert_allclose(net.predict(x), numpy_forward(net, x), rtol=tol, atol=tol)
     np.testing.assert_allclose(net.predict(x[0]), numpy_forward(net, x[:1])[0], rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+# More than 256 rows are predicted in 256-row chunks, threads taking whole chunks.
+@pytest.mark.parametrize("n", [257, 1300])
+def test_predict_in_chunks_matches_numpy_and_each_chunk_alone(n, dtype, threads, threads_restored):
+    fm.set_num_threads(threads)
+    net = fm.MLP(40, [100, 100], 10, dtype=dtype, seed=1)
+    x = np.random.default_rng(n).standard_normal((n, 40)).astype(dtype)
+    y = net.predict(x)
+    tol = 1e-4 if dtype == "float32" else 1e-12
+    np.testing.assert_allclose(y, numpy_forward(net, x), rtol=tol, atol=tol)
+    for first in range(0, n, 256):
+        np.testing.assert_array_equal(y[first : first + 256], net.predict(x[first : first + 256]))
 
 
 def test_predict_takes_any_array_like_the_same_way():
@@ -184,13 +206,6 @@ def test_fit_is_bitwise_reproducible_across_thread_counts(batch_size, loss):
     finally:
         fm.set_num_threads(before)
     assert np.array_equal(results[0], results[1])
-
-
-@pytest.fixture
-def threads_restored():
-    before = fm.get_num_threads()
-    yield
-    fm.set_num_threads(before)
 
 
 @pytest.mark.parametrize("threads", [1, 2])

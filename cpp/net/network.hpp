@@ -55,8 +55,8 @@ class Network {
   T* gradients() { return gradients_.data(); }
 
   // y (n, n_outputs) = the output for x (n, n_inputs), without dropout. Uses only the
-  // calling thread's scratch memory, so several threads may predict at once (while no
-  // thread changes the parameters).
+  // scratch memory of the threads it runs on (the caller's, and OpenMP workers of its own),
+  // so several threads may predict at once (while no thread changes the parameters).
   void predict(const T* x, index_t n, T* y) const;
 
   // The loss of the batch (x, targets) and, into gradients(), its gradient with respect to
@@ -66,6 +66,8 @@ class Network {
                            uint64_t dropout_seed, index_t* correct);
 
  private:
+  void predict_rows(const T* x, index_t n, T* y) const;  // predict, one chunk
+
   // One chunk's training workspace for up to `capacity` rows, grown on demand: per layer the
   // pre-activation z = x·Wᵀ + b (unless the activation is fused), the output h (activation
   // and dropout applied; z itself for a bare linear layer), the dropout multipliers (0 or
