@@ -15,6 +15,7 @@ import fastmlp as fm
 
 DTYPES = (np.float32, np.float64)
 SHAPES = [(1, 1, 1), (1, 100, 40), (7, 10, 3), (33, 17, 300), (150, 298, 40), (64, 10, 513)]
+SHAPES += [(50, 3, 1), (20, 33, 1)]  # one input: the plain loop's vector path
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
@@ -55,12 +56,13 @@ def test_one_sample_and_no_bias(dtype):
 # keep a NaN (torch's relu does), ReLU's max(0, x) must not turn it into 0.
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 @pytest.mark.parametrize("activation", ["relu", None])
-def test_nan_passes_through_the_epilogue_in_every_tile(dtype, activation):
+@pytest.mark.parametrize("inputs,outputs", [(20, 70), (1, 3)])  # tiles; one input's vectors
+def test_nan_passes_through_the_epilogue_in_every_tile(dtype, activation, inputs, outputs):
     rng = np.random.default_rng(2)
-    x = rng.standard_normal((61, 20)).astype(dtype)
-    x[[0, 17, 60], 3] = np.nan
-    weight = rng.standard_normal((70, 20)).astype(dtype)
-    y = fm.ops.linear(x, weight, rng.standard_normal(70).astype(dtype), activation)
+    x = rng.standard_normal((61, inputs)).astype(dtype)
+    x[[0, 17, 60], inputs // 2] = np.nan
+    weight = rng.standard_normal((outputs, inputs)).astype(dtype)
+    y = fm.ops.linear(x, weight, rng.standard_normal(outputs).astype(dtype), activation)
     assert np.isnan(y[[0, 17, 60]]).all()
     assert not np.isnan(np.delete(y, [0, 17, 60], axis=0)).any()
 
