@@ -143,7 +143,7 @@ void add_to(T* sum, const T* part, index_t begin, index_t end) {
 // thread, and an exception must not leave an OpenMP region (std::terminate): kept, and
 // rethrown after it.
 template <class Body>
-void on_threads(int threads, const Body& body) {
+void on_threads([[maybe_unused]] int threads, const Body& body) {
   std::exception_ptr failure;
 #pragma omp parallel num_threads(threads)
   {
