@@ -93,7 +93,8 @@ index_t count_correct(Loss loss, const T* output, index_t n, index_t width,
 // max_chunk_groups groups of consecutive chunks; a group's chunks run on one thread and are
 // summed in order, then the groups' sums are added in group order: the same sums for any
 // thread count, so bitwise the same gradient. Each thread runs whole groups, which also
-// spares a thread per kernel call; at most 15 copies of the gradient hold the groups' sums.
+// spares a fork and join per kernel call; at most 15 copies of the gradient hold the groups'
+// sums.
 // 128-row chunks ran 0–10 % slower than 256 on the Figure 20.2 nets, 512 within noise.
 constexpr index_t step_chunk_rows = 256;
 constexpr index_t max_chunk_groups = 16;
