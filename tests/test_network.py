@@ -245,6 +245,31 @@ def test_a_long_batch_in_chunks_equals_the_sum_of_its_parts(n, loss, threads, th
     np.testing.assert_allclose(gradient32, gradient, rtol=1e-3, atol=1e-3 * np.abs(gradient).max())
 
 
+def test_a_long_batch_in_groups_of_chunks_is_bitwise_the_same_on_1_and_2_threads(
+    threads_restored,
+):
+    # 4,700 rows: 19 chunks in groups of two, each group's chunks summed on one thread.
+    rng = np.random.default_rng(11)
+    net = fm.Sequential(fm.Dense(6, 20), fm.ReLU(), fm.Dropout(0.3), fm.Dense(20, 4), seed=2)
+    x, y = rng.standard_normal((4700, 6)).astype(np.float32), rng.integers(0, 4, 4700)
+    results = []
+    for threads in (1, 2):
+        fm.set_num_threads(threads)
+        results.append(net.loss_and_gradient(x, y, seed=3))
+    assert results[0][0] == results[1][0]
+    assert np.array_equal(results[0][1], results[1][1])
+
+
+def test_the_core_takes_a_batch_of_no_rows():
+    # The Python methods refuse empty batches; the compiled core itself must not crash on
+    # one (a new network's buffers were indexed before they existed).
+    net = fm.MLP(3, [4], 2, seed=0)
+    x, y = np.empty((0, 3), np.float32), np.empty((0, 2), np.float32)
+    least_squares = fm.network.LOSSES["least_squares"]
+    assert net._core.loss_and_gradient(x, least_squares, y, None, True, 0.0, 0) == 0
+    assert not net.gradients.any()
+
+
 def test_each_chunk_of_a_long_batch_draws_its_own_dropout_masks():
     # The same 256 rows twice: chunks with the same masks would give twice one chunk's
     # gradient; each row's draw depends on its place in the batch.
