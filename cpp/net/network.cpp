@@ -99,15 +99,17 @@ index_t count_correct(Loss loss, const T* output, index_t n, index_t width,
 constexpr index_t step_chunk_rows = 256;
 constexpr index_t max_chunk_groups = 16;
 
-// Every chunk reads all the weights again (and, training, writes a gradient): not worth it
+// The rows of one chunk of a batch of `rows`: step_chunk_rows, or the whole batch. Every
+// chunk reads all the weights again (and, training, writes a gradient): not worth it
 // once the weights outweigh a chunk's layer outputs. A training step over 4,000 rows of
 // 784-512-512-10 ran 5–10 % slower in chunks (weights 2.6 MB), 784-128-10 within noise,
 // 100-500-10 17 % faster.
 template <class T>
-bool runs_in_chunks(const Network<T>& net) {
+index_t chunk_rows_for(const Network<T>& net, index_t rows) {
   index_t outputs = 0;
   for (const DenseLayer& layer : net.layers()) outputs += layer.out;
-  return net.n_parameters() <= step_chunk_rows * outputs;
+  return net.n_parameters() <= step_chunk_rows * outputs ? step_chunk_rows
+                                                         : std::max<index_t>(rows, 1);
 }
 
 // Below about this many flops per thread, predict stays on one thread: as for one GEMM
@@ -219,26 +221,26 @@ void Network<T>::predict(const T* x, index_t n, T* y) const {
   // are in cache, and threads take whole chunks. 4,000 rows through 40-100-100-10 on one
   // thread: 1,106 → 1,046 µs (min of 9 interleaved; median 1,226 → 1,095); two threads
   // within noise (783 → 808, median 822 → 826).
-  const index_t chunk_rows = runs_in_chunks(*this) ? step_chunk_rows : std::max<index_t>(n, 1);
-  const index_t chunks = (n + chunk_rows - 1) / chunk_rows;
+  const ChunkPlan plan(n, chunk_rows_for(*this, n));
   const auto predict_chunks = [&](index_t begin, index_t end) {
     for (index_t c = begin; c < end; ++c) {
-      const index_t first = c * chunk_rows;
-      predict_rows(x + first * n_inputs(), std::min(chunk_rows, n - first),
+      const index_t first = c * plan.chunk_rows;
+      predict_rows(x + first * n_inputs(), std::min(plan.chunk_rows, n - first),
                    y + first * n_outputs());
     }
   };
   double flops = 0;
   for (const DenseLayer& layer : layers_) flops += 2.0 * double(n) * double(layer.in * layer.out);
   const int threads =
-      chunks > 1 ? int(std::min<index_t>(chunks, threads_for(flops, min_predict_flops_per_thread)))
-                 : 1;
+      plan.chunks > 1
+          ? int(std::min<index_t>(plan.chunks, threads_for(flops, min_predict_flops_per_thread)))
+          : 1;
   if (threads == 1) {
-    predict_chunks(0, chunks);
+    predict_chunks(0, plan.chunks);
     return;
   }
   on_threads(threads, [&](int thread, int team) {
-    const Share share(chunks, thread, team);
+    const Share share(plan.chunks, thread, team);
     predict_chunks(share.begin, share.end);
   });
 }
@@ -416,7 +418,7 @@ template <class T>
 double Network<T>::loss_and_gradient(const T* x, index_t n, const Targets<T>& targets,
                                      const LossSpec& loss, uint64_t dropout_seed,
                                      index_t* correct) {
-  const ChunkPlan plan(n, runs_in_chunks(*this) ? step_chunk_rows : std::max<index_t>(n, 1));
+  const ChunkPlan plan(n, chunk_rows_for(*this, n));
   const int threads =
       plan.groups > 1 ? static_cast<int>(std::min<index_t>(plan.groups, max_threads())) : 1;
   if (step_buffers_.size() < std::size_t(threads)) step_buffers_.resize(std::size_t(threads));
