@@ -34,6 +34,9 @@ SHAPES = [
     (20, 17, 1),
     (9, 40, 1),
     (7, 17, 3),
+    (50, 10, 10),  # one sliver wide, whole tiles: a 1-(10×5)-1 net's hidden layer
+    (23, 20, 9),  # one sliver, two vectors wide in float32 on AVX-512, a short last tile
+    (256, 10, 100),  # a 256-row chunk through a 100→10 layer
     (6, 16, 16),
     (5, 15, 17),
     (7, 33, 31),
