@@ -473,14 +473,13 @@ double orientation_cost(index_t m, index_t n, index_t k, MatrixView<T> a, Matrix
 // tiles, in the same order, as gemm's blocked path computes without swapping, so the same
 // results, without its set-up (orientation, row blocks, thread team), which outweighed the
 // arithmetic of a 1-(10×5)-1 net's (50×10)·(10×10) products: one ran 0.71–0.98 µs blocked,
-// 0.27 µs here (pl2 harness, min of 15), and the net's training step 11.4 → 6.6 µs.
+// 0.27 µs here (one product timed alone, min of 15), and the net's training step 11.4 → 6.6 µs.
 template <class T>
 void one_sliver_gemm(const GemmArgs<T>& g, MatrixView<T> a, MatrixView<T> b) {
   constexpr index_t MR = Blocking<T>::mr, L = Simd<T>::lanes;
   const index_t m = g.m, n = g.n, k = g.k;
-  T* const b_packed = static_cast<T*>(
-      thread_workspace(sizeof(T) * size_t(Blocking<T>::kc * (Blocking<T>::nv * L + MR)),
-                       Workspace::gemm_panels));
+  T* const b_packed = static_cast<T*>(thread_workspace(
+      sizeof(T) * size_t(Blocking<T>::kc * (Blocking<T>::nv * L + MR)), Workspace::gemm_panels));
   T* const a_edge = b_packed + Blocking<T>::kc * Blocking<T>::nv * L;
   TileEpilogue<T> in_tile;
   in_tile.fused = g.activation == Activation::identity || g.activation == Activation::relu;
@@ -493,9 +492,9 @@ void one_sliver_gemm(const GemmArgs<T>& g, MatrixView<T> a, MatrixView<T> b) {
       const index_t rows = smaller(MR, m - i);
       const bool in_place = rows == MR;
       if (!in_place) pack_sliver<MR>(a.at(i, 0), a.rs, a.cs, rows, k, a_edge);
-      const bool applied = register_tile<NV>(
-          k, in_place ? a.at(i, 0) : a_edge, in_place ? a.rs : 1, in_place ? a.cs : MR, b_packed,
-          NV * L, g.alpha, g.beta, g.c + i * g.ldc, g.ldc, 1, rows, n, in_tile);
+      const bool applied = register_tile<NV>(k, in_place ? a.at(i, 0) : a_edge, in_place ? a.rs : 1,
+                                             in_place ? a.cs : MR, b_packed, NV * L, g.alpha,
+                                             g.beta, g.c + i * g.ldc, g.ldc, 1, rows, n, in_tile);
       if (!applied) apply_epilogue(g, i, rows, 0, n);
     }
   };
@@ -548,8 +547,8 @@ void gemm(const GemmArgs<T>& g) {
   // Below 2·min_flops_per_thread no thread count splits a product: testing the size, not
   // threads_for, keeps the path (and so the results) the same for every thread count. One
   // row (m == 1) stays with vector_times_matrix.
-  const bool never_threaded = 2.0 * double(g.m) * double(g.n) * double(g.k) <
-                              2 * min_flops_per_thread;
+  const bool never_threaded =
+      2.0 * double(g.m) * double(g.n) * double(g.k) < 2 * min_flops_per_thread;
   if (g.n <= NR && g.k <= Blocking<T>::kc && g.m > 1 && never_threaded) {
     one_sliver_gemm(g, a, b);
     return;
