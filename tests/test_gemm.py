@@ -35,6 +35,8 @@ SHAPES = [
     (9, 40, 1),
     (7, 17, 3),
     (50, 10, 10),  # one sliver wide, whole tiles: a 1-(10×5)-1 net's hidden layer
+    (50, 1, 10),  # short sums in register tiles, not the plain loop: its output layer
+    (13, 5, 7),  # the same with a short last tile
     (23, 20, 9),  # one sliver, two vectors wide in float32 on AVX-512, a short last tile
     (256, 10, 100),  # a 256-row chunk through a 100→10 layer
     (6, 16, 16),

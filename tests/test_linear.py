@@ -16,7 +16,7 @@ import fastmlp as fm
 DTYPES = (np.float32, np.float64)
 SHAPES = [(1, 1, 1), (1, 100, 40), (7, 10, 3), (33, 17, 300), (150, 298, 40), (64, 10, 513)]
 SHAPES += [(50, 3, 1), (20, 33, 1)]  # one input: the plain loop's vector path
-SHAPES += [(50, 10, 10), (23, 20, 9)]  # one sliver wide: the epilogue in the tile, or after
+SHAPES += [(50, 10, 10), (23, 20, 9), (50, 1, 3)]  # one sliver wide: epilogue in the tile or after
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])

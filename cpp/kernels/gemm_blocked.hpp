@@ -234,10 +234,14 @@ void scale_c(const GemmArgs<T>& g) {
 // plain_loop_gemm).
 constexpr double max_plain_loop_fmas = 1024;
 
+// From this many terms on, the plain loop sums in four interleaved partial sums (below, the
+// k ≤ 3 of a tiny net's other products).
+constexpr index_t plain_loop_long_sum = 16;
+
 // C = act(alpha·op(A)·op(B) + beta·C + bias) element by element, p ascending (C not read
-// when beta == 0), the epilogue applied as each element is written. From long_sum terms on
-// (a weight gradient over a 50-point batch), in four interleaved sums: one chain of k
-// dependent adds took 211–238 ns for (1×50)·(50×3), four 128–151 ns.
+// when beta == 0), the epilogue applied as each element is written. From plain_loop_long_sum
+// terms on (a weight gradient over a 50-point batch), in four interleaved sums: one chain of
+// k dependent adds took 211–238 ns for (1×50)·(50×3), four 128–151 ns.
 template <class T>
 void plain_loop_gemm(const GemmArgs<T>& g, MatrixView<T> a, MatrixView<T> b) {
   // Copies, not g's fields: a store to C (a T*) may alias g.alpha, g.beta and
@@ -246,7 +250,6 @@ void plain_loop_gemm(const GemmArgs<T>& g, MatrixView<T> a, MatrixView<T> b) {
   const T alpha = g.alpha, beta = g.beta, param = g.activation_param;
   const T* const bias = g.bias;
   const index_t m = g.m, n = g.n, k = g.k;
-  constexpr index_t long_sum = 16;  // below, the k ≤ 3 of a tiny net's other products
 
   const auto loop = [&](auto act, auto reads_c, auto one_term) {
     for (index_t i = 0; i < m; ++i) {
@@ -257,7 +260,8 @@ void plain_loop_gemm(const GemmArgs<T>& g, MatrixView<T> a, MatrixView<T> b) {
         T sum = a_row[0] * b_column[0];
         if constexpr (!decltype(one_term)::value) {
           index_t p = 1;
-          if (k >= long_sum) {  // four sums in flight, not one chain of k adder latencies
+          // four sums in flight, not one chain of k adder latencies
+          if (k >= plain_loop_long_sum) {
             T partial[4] = {sum, T(0), T(0), T(0)};
             for (; p + 4 <= k; p += 4) {
               for (int u = 0; u < 4; ++u)
@@ -532,11 +536,27 @@ void gemm(const GemmArgs<T>& g) {
   // The plain loop's sums are chains as long as k: over two vectors of k, dot products win
   // even below max_plain_loop_fmas (one sample through a 100→10 layer: 1.5 µs by the loop).
   const bool long_dot_products = dot_products && g.k >= 2 * DotSimd<T>::lanes;
-  if (double(g.m) * double(g.n) * double(g.k) <= max_plain_loop_fmas && !long_dot_products) {
+  // Below 2·min_flops_per_thread no thread count splits a product: testing the size, not
+  // threads_for, keeps the path (and so the results) the same for every thread count. One
+  // row (m == 1) stays with vector_times_matrix.
+  const bool never_threaded =
+      2.0 * double(g.m) * double(g.n) * double(g.k) < 2 * min_flops_per_thread;
+  const bool one_sliver = g.n <= NR && g.k <= Blocking<T>::kc && g.m > 1 && never_threaded;
+  // Even below max_plain_loop_fmas, whole register tiles beat the plain loop's per-element
+  // chains and epilogue when k is short: a 1-3-1 net's (50×3)·(3×1) ran 0.52–0.60 µs by the
+  // loop, 0.16–0.19 µs in tiles. The loop keeps k == 1 (its vector path), fewer rows than a
+  // tile and long sums (its four partial sums: a 10×1 weight gradient over 50 points ran
+  // faster by the loop).
+  const bool short_sums_in_tiles =
+      one_sliver && g.k > 1 && g.k < plain_loop_long_sum && g.m >= Blocking<T>::mr;
+  if (double(g.m) * double(g.n) * double(g.k) <= max_plain_loop_fmas && !long_dot_products &&
+      !short_sums_in_tiles) {
     plain_loop_gemm(g, a, b);
     return;
   }
-  if (dot_products) {
+  // Short dot products lose to one sliver's tiles: (50×10)·(10×1) ran 0.23–0.31 µs in tiles,
+  // 0.77–0.90 µs in dot products of 8 lanes and their horizontal sums.
+  if (dot_products && (long_dot_products || !one_sliver)) {
     if (g.m == 1) {  // one sample: more columns per tile, for fewer passes over x
       dot_product_gemm<1, 8>(g, a, b);
     } else {
@@ -544,12 +564,7 @@ void gemm(const GemmArgs<T>& g) {
     }
     return;
   }
-  // Below 2·min_flops_per_thread no thread count splits a product: testing the size, not
-  // threads_for, keeps the path (and so the results) the same for every thread count. One
-  // row (m == 1) stays with vector_times_matrix.
-  const bool never_threaded =
-      2.0 * double(g.m) * double(g.n) * double(g.k) < 2 * min_flops_per_thread;
-  if (g.n <= NR && g.k <= Blocking<T>::kc && g.m > 1 && never_threaded) {
+  if (one_sliver) {
     one_sliver_gemm(g, a, b);
     return;
   }
