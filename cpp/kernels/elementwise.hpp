@@ -58,9 +58,27 @@ template <class T>
 double least_squares(index_t m, index_t n, const T* pred, const T* target, const T* row_weight,
                      T* dpred, double scale) {
   return sum_over_row_blocks(m, double(n), [&](index_t begin, index_t end) {
+    if (row_weight == nullptr) {
+      // One scale for every row: the block as one flat run, in four interleaved sums. Row by
+      // row, a net with one output (a 1-3-1 net's 50 points) spent ~10 cycles a row on the
+      // inner loop's set-up and the chain of row sums: 9 % of its training step.
+      const T grad_scale = T(2 * scale);
+      double partial[4] = {0, 0, 0, 0};
+      index_t j = begin * n;
+      const auto term = [&](index_t e) {
+        const T diff = pred[e] - target[e];
+        dpred[e] = grad_scale * diff;
+        return double(diff) * double(diff);
+      };
+      for (; j + 4 <= end * n; j += 4) {
+        for (int u = 0; u < 4; ++u) partial[u] += term(j + u);
+      }
+      for (; j < end * n; ++j) partial[0] += term(j);
+      return ((partial[0] + partial[1]) + (partial[2] + partial[3])) * scale;
+    }
     double sum = 0;
     for (index_t i = begin; i < end; ++i) {
-      const double row_scale = row_weight ? scale * double(row_weight[i]) : scale;
+      const double row_scale = scale * double(row_weight[i]);
       const T grad_scale = T(2 * row_scale);
       double row_sum = 0;
       for (index_t j = i * n; j < (i + 1) * n; ++j) {
