@@ -109,7 +109,9 @@ def test_matmul_matches_float64(m, n, k, trans_a, trans_b, dtype):
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 @pytest.mark.parametrize("trans_a,trans_b", TRANSPOSES, ids=["NN", "NT", "TN", "TT"])
 @pytest.mark.parametrize("alpha,beta", [(2.5, 0.0), (1.0, 1.0), (-0.5, 0.75), (0.0, -2.0)])
-@pytest.mark.parametrize("m,n,k", [(1, 9, 100), (7, 33, 31), (150, 37, 300)])
+@pytest.mark.parametrize(
+    "m,n,k", [(1, 9, 100), (7, 33, 31), (150, 37, 300), (13, 5, 7), (50, 10, 10)]
+)
 def test_alpha_beta_accumulate_into_out(m, n, k, alpha, beta, trans_a, trans_b, dtype):
     rng = np.random.default_rng([m, n, k, 1])
     a, b = operands(rng, m, n, k, trans_a, trans_b, dtype)

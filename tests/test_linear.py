@@ -57,7 +57,9 @@ def test_one_sample_and_no_bias(dtype):
 # keep a NaN (torch's relu does), ReLU's max(0, x) must not turn it into 0.
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 @pytest.mark.parametrize("activation", ["relu", None])
-@pytest.mark.parametrize("inputs,outputs", [(20, 70), (1, 3)])  # tiles; one input's vectors
+# (20, 70): register tiles; (1, 3): one input's vectors; (10, 3): one sliver wide, its 61
+# rows leaving a short last tile.
+@pytest.mark.parametrize("inputs,outputs", [(20, 70), (1, 3), (10, 3)])
 def test_nan_passes_through_the_epilogue_in_every_tile(dtype, activation, inputs, outputs):
     rng = np.random.default_rng(2)
     x = rng.standard_normal((61, inputs)).astype(dtype)

@@ -50,8 +50,9 @@ def test_least_squares_matches_float64_reference(shape, reduction, dtype):
     assert isinstance(loss, float)
     assert grad.shape == shape and grad.dtype == dtype
     # Each difference is rounded once in the working precision (u = eps/2), squared in
-    # float64 (relative error ≤ 2u per term), and the n terms are summed in float64 in
-    # order (≤ n·eps64 relative, Higham §4.2). The gradient T(2·scale)·diff: ≤ 1.5 eps.
+    # float64 (relative error ≤ 2u per term), and the n terms are summed in float64 (in
+    # order, or in four interleaved sums: ≤ n·eps64 relative either way, Higham §4.2). The
+    # gradient T(2·scale)·diff: ≤ 1.5 eps.
     eps = np.finfo(dtype).eps
     assert abs(loss - expected_loss) <= (2 * eps + pred.size * EPS64) * expected_loss
     assert np.all(np.abs(grad - expected_grad) <= 2 * eps * np.abs(expected_grad))

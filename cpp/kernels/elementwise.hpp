@@ -65,15 +65,16 @@ double least_squares(index_t m, index_t n, const T* pred, const T* target, const
       const T grad_scale = T(2 * scale);
       double partial[4] = {0, 0, 0, 0};
       index_t j = begin * n;
+      const index_t stop = end * n;
       const auto term = [&](index_t e) {
         const T diff = pred[e] - target[e];
         dpred[e] = grad_scale * diff;
         return double(diff) * double(diff);
       };
-      for (; j + 4 <= end * n; j += 4) {
+      for (; j + 4 <= stop; j += 4) {
         for (int u = 0; u < 4; ++u) partial[u] += term(j + u);
       }
-      for (; j < end * n; ++j) partial[0] += term(j);
+      for (; j < stop; ++j) partial[0] += term(j);
       return ((partial[0] + partial[1]) + (partial[2] + partial[3])) * scale;
     }
     double sum = 0;

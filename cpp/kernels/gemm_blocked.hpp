@@ -112,10 +112,10 @@ struct TileEpilogue {
 };
 
 // The register tile: acc = Σ_p A(r, p)·b[p*b_rs + c] with A(r, p) at a[r*a_rs + p*a_cs] (a
-// packed sliver: a_rs = 1, a_cs = MR; or MR rows of a row-major A read in place: a_rs = lda,
-// a_cs = 1) and B a packed sliver (b_rs = NR) or NR columns read in place (b_rs = ldb); then
-// C(r, c) = alpha·acc + beta·C(r, c) for r < rows, c < cols (C not read when beta == 0),
-// C(r, c) being c_tile[r*rs_c + c*cs_c].
+// packed sliver: a_rs = 1, a_cs = MR; or MR rows of A read in place: a_rs = lda, a_cs = 1,
+// or, transposed, a_rs = 1, a_cs = lda in one_sliver_gemm) and B a packed sliver (b_rs = NR)
+// or NR columns read in place (b_rs = ldb); then C(r, c) = alpha·acc + beta·C(r, c) for
+// r < rows, c < cols (C not read when beta == 0), C(r, c) being c_tile[r*rs_c + c*cs_c].
 // NV vectors wide: Blocking<T>::nv, or 1 for a narrow last column of tiles. Returns whether
 // it applied `epilogue` (a tile with contiguous rows does, when epilogue.fused).
 // Always inlined: on its own (GCC chose so once the edge stores grew) the call and its
@@ -473,11 +473,12 @@ double orientation_cost(index_t m, index_t n, index_t k, MatrixView<T> a, Matrix
 
 // C = act(alpha·op(A)·op(B) + beta·C + bias) for a C one sliver wide (n ≤ NR) and one k
 // block deep (k ≤ KC), small enough for one thread: op(B) packed once, then the register
-// tile down the rows with A read in place (a zero-padded copy for a short last tile). The same
-// tiles, in the same order, as gemm's blocked path computes without swapping, so the same
-// results, without its set-up (orientation, row blocks, thread team), which outweighed the
-// arithmetic of a 1-(10×5)-1 net's (50×10)·(10×10) products: one ran 0.71–0.98 µs blocked,
-// 0.27 µs here (one product timed alone, min of 15), and the net's training step 11.4 → 6.6 µs.
+// tile down the rows with A read in place in either orientation (a zero-padded copy for a
+// short last tile). Its tiles are those gemm's blocked path computes when it does not swap
+// op(A) and op(B), without that path's set-up (orientation, row blocks, thread team), which
+// outweighed the arithmetic of a 1-(10×5)-1 net's (50×10)·(10×10) products: one ran
+// 0.71–0.98 µs blocked, 0.27 µs here (one product timed alone, min of 15), and the net's
+// training step 11.4 → 6.6 µs.
 template <class T>
 void one_sliver_gemm(const GemmArgs<T>& g, MatrixView<T> a, MatrixView<T> b) {
   constexpr index_t MR = Blocking<T>::mr, L = Simd<T>::lanes;
@@ -536,17 +537,17 @@ void gemm(const GemmArgs<T>& g) {
   // The plain loop's sums are chains as long as k: over two vectors of k, dot products win
   // even below max_plain_loop_fmas (one sample through a 100→10 layer: 1.5 µs by the loop).
   const bool long_dot_products = dot_products && g.k >= 2 * DotSimd<T>::lanes;
-  // Below 2·min_flops_per_thread no thread count splits a product: testing the size, not
-  // threads_for, keeps the path (and so the results) the same for every thread count. One
-  // row (m == 1) stays with vector_times_matrix.
+  // A product that no thread count splits: chosen by its size, not by threads_for() == 1
+  // (true of every product on one thread), the path, and so the results, are the same for
+  // every thread count. One row (m == 1) stays with vector_times_matrix.
   const bool never_threaded =
-      2.0 * double(g.m) * double(g.n) * double(g.k) < 2 * min_flops_per_thread;
+      always_one_thread(2.0 * double(g.m) * double(g.n) * double(g.k), min_flops_per_thread);
   const bool one_sliver = g.n <= NR && g.k <= Blocking<T>::kc && g.m > 1 && never_threaded;
   // Even below max_plain_loop_fmas, whole register tiles beat the plain loop's per-element
   // chains and epilogue when k is short: a 1-3-1 net's (50×3)·(3×1) ran 0.52–0.60 µs by the
-  // loop, 0.16–0.19 µs in tiles. The loop keeps k == 1 (its vector path), fewer rows than a
-  // tile and long sums (its four partial sums: a 10×1 weight gradient over 50 points ran
-  // faster by the loop).
+  // loop, 0.16–0.19 µs in tiles. The loop keeps k == 1 (where it has a vector path for a
+  // ReLU or linear layer), fewer rows than a tile and long sums (its four partial sums: a 10×1
+  // weight gradient over 50 points ran faster by the loop).
   const bool short_sums_in_tiles =
       one_sliver && g.k > 1 && g.k < plain_loop_long_sum && g.m >= Blocking<T>::mr;
   if (double(g.m) * double(g.n) * double(g.k) <= max_plain_loop_fmas && !long_dot_products &&

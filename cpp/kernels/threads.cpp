@@ -74,7 +74,7 @@ int openmp_version() {
 
 int threads_for(double work, double min_work_per_thread) {
   const int limit = max_threads();
-  if (limit <= 1 || work < 2 * min_work_per_thread) return 1;
+  if (limit <= 1 || always_one_thread(work, min_work_per_thread)) return 1;
   return static_cast<int>(std::min<double>(limit, work / min_work_per_thread));
 }
 

@@ -29,4 +29,9 @@ int openmp_version();  // the _OPENMP date, 0 without OpenMP
 // least `min_work_per_thread`: small work stays on one thread.
 int threads_for(double work, double min_work_per_thread);
 
+// Whether threads_for(work, min_work_per_thread) is 1 whatever the thread limit.
+inline bool always_one_thread(double work, double min_work_per_thread) {
+  return work < 2 * min_work_per_thread;
+}
+
 }  // namespace fastmlp
