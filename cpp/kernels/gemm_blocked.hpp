@@ -537,11 +537,11 @@ void gemm(const GemmArgs<T>& g) {
   // The plain loop's sums are chains as long as k: over two vectors of k, dot products win
   // even below max_plain_loop_fmas (one sample through a 100→10 layer: 1.5 µs by the loop).
   const bool long_dot_products = dot_products && g.k >= 2 * DotSimd<T>::lanes;
+  const double fmas = double(g.m) * double(g.n) * double(g.k);
   // A product that no thread count splits: chosen by its size, not by threads_for() == 1
   // (true of every product on one thread), the path, and so the results, are the same for
   // every thread count. One row (m == 1) stays with vector_times_matrix.
-  const bool never_threaded =
-      always_one_thread(2.0 * double(g.m) * double(g.n) * double(g.k), min_flops_per_thread);
+  const bool never_threaded = always_one_thread(2 * fmas, min_flops_per_thread);
   const bool one_sliver = g.n <= NR && g.k <= Blocking<T>::kc && g.m > 1 && never_threaded;
   // Even below max_plain_loop_fmas, whole register tiles beat the plain loop's per-element
   // chains and epilogue when k is short: a 1-3-1 net's (50×3)·(3×1) ran 0.52–0.60 µs by the
@@ -550,8 +550,7 @@ void gemm(const GemmArgs<T>& g) {
   // weight gradient over 50 points ran faster by the loop).
   const bool short_sums_in_tiles =
       one_sliver && g.k > 1 && g.k < plain_loop_long_sum && g.m >= Blocking<T>::mr;
-  if (double(g.m) * double(g.n) * double(g.k) <= max_plain_loop_fmas && !long_dot_products &&
-      !short_sums_in_tiles) {
+  if (fmas <= max_plain_loop_fmas && !long_dot_products && !short_sums_in_tiles) {
     plain_loop_gemm(g, a, b);
     return;
   }
