@@ -109,6 +109,16 @@ struct TileEpilogue {
   bool fused = false;
   const T* bias = nullptr;
   bool relu = false;
+
+  // g's epilogue for a tile whose first column is C's column j, applied in the tile when
+  // `last_k_block` (the sum is complete) and its activation has a vector form there.
+  static TileEpilogue of(const GemmArgs<T>& g, index_t j, bool last_k_block) {
+    TileEpilogue e;
+    e.relu = g.activation == Activation::relu;
+    e.fused = last_k_block && (e.relu || g.activation == Activation::identity);
+    e.bias = g.bias != nullptr ? g.bias + j : nullptr;
+    return e;
+  }
 };
 
 // The register tile: acc = Σ_p A(r, p)·b[p*b_rs + c] with A(r, p) at a[r*a_rs + p*a_cs] (a
@@ -486,10 +496,7 @@ void one_sliver_gemm(const GemmArgs<T>& g, MatrixView<T> a, MatrixView<T> b) {
   T* const b_packed = static_cast<T*>(thread_workspace(
       sizeof(T) * size_t(Blocking<T>::kc * (Blocking<T>::nv * L + MR)), Workspace::gemm_panels));
   T* const a_edge = b_packed + Blocking<T>::kc * Blocking<T>::nv * L;
-  TileEpilogue<T> in_tile;
-  in_tile.fused = g.activation == Activation::identity || g.activation == Activation::relu;
-  in_tile.bias = g.bias;
-  in_tile.relu = g.activation == Activation::relu;
+  const TileEpilogue<T> in_tile = TileEpilogue<T>::of(g, 0, true);
   const auto sweep = [&](auto vectors) {
     constexpr int NV = decltype(vectors)::value;
     pack_sliver<NV * L>(b.p, b.cs, b.rs, n, k, b_packed);
@@ -676,11 +683,7 @@ void gemm(const GemmArgs<T>& g) {
       const index_t i = ic + ir, j = jc + jr;
       const bool a_in_place = a_sliver_in_place(a, rows);
       const bool b_in_place = b_sliver_in_place(b, m, cols);
-      TileEpilogue<T> in_tile;
-      in_tile.fused = last_kc && !swap &&
-                      (g.activation == Activation::identity || g.activation == Activation::relu);
-      in_tile.bias = g.bias != nullptr ? g.bias + j : nullptr;
-      in_tile.relu = g.activation == Activation::relu;
+      const TileEpilogue<T> in_tile = TileEpilogue<T>::of(g, j, last_kc && !swap);
       const auto tile = [&](auto vectors) {
         constexpr int NV = decltype(vectors)::value;
         return register_tile<NV>(kc, a_in_place ? a.at(i, pc) : a_block + ir * kc,
