@@ -1,9 +1,10 @@
 // The GEMM driver, BLIS-style: pack op(B) into NR-column slivers (shared by all threads:
-// whole when it fits, else one KC×NC panel at a time) and op(A) into MR-row slivers (one
-// MC×KC block per thread), then sweep the register tile over the block. Threads split the rows of C
-// into MC blocks (never the k reduction), so each element of C is computed by the same instructions
-// in the same order whatever the thread count. Products with one row or column take an unpacked
-// vector path; small ones a single sliver wide skip the blocking (one_sliver_gemm).
+// whole when it fits, else one KC×NC panel at a time), then sweep the register tile over
+// MC-row blocks of op(A), read in place (a short last tile of MR rows packed). Threads split
+// the rows of C into MC blocks (never the k reduction), so each element of C is computed by
+// the same instructions in the same order whatever the thread count. Products with one row or
+// column take an unpacked vector path; small ones a single sliver wide skip the blocking
+// (one_sliver_gemm).
 //
 // Included only by kernels_<isa>.cpp inside namespace fastmlp::<isa>, after simd_<isa>.hpp
 // has defined Simd<T> and DotSimd<T> (vector ops) and Blocking<T> (tile and cache blocks).
@@ -123,7 +124,7 @@ struct TileEpilogue {
 
 // The register tile: acc = Σ_p A(r, p)·b[p*b_rs + c] with A(r, p) at a[r*a_rs + p*a_cs] (a
 // packed sliver: a_rs = 1, a_cs = MR; or MR rows of A read in place: a_rs = lda, a_cs = 1,
-// or, transposed, a_rs = 1, a_cs = lda in one_sliver_gemm) and B a packed sliver (b_rs = NR)
+// or, transposed, a_rs = 1, a_cs = lda) and B a packed sliver (b_rs = NR)
 // or NR columns read in place (b_rs = ldb); then C(r, c) = alpha·acc + beta·C(r, c) for
 // r < rows, c < cols (C not read when beta == 0), C(r, c) being c_tile[r*rs_c + c*cs_c].
 // NV vectors wide: Blocking<T>::nv, or 1 for a narrow last column of tiles. Returns whether
@@ -450,12 +451,6 @@ constexpr index_t padded_width(index_t n) {
   return n / NR * NR + (n % NR == 0 ? 0 : n % NR <= L ? L : NR);
 }
 
-// Whether a run of MR rows of A can be read in place by the register tile (see above).
-template <class T>
-bool a_sliver_in_place(MatrixView<T> a, index_t rows) {
-  return a.cs == 1 && rows == Blocking<T>::mr;
-}
-
 // Whether packing B pays: a packed sliver is contiguous, but is only worth the copy when
 // many row tiles reuse it; with few rows, slivers of a row-major B are read in place.
 template <class T>
@@ -465,20 +460,18 @@ bool b_sliver_in_place(MatrixView<T> b, index_t m, index_t cols) {
 }
 
 // Estimated cycles to compute the (m, n, k) product op(A)·op(B) in this orientation. Whole
-// tiles are computed even when partly outside C; A is packed unless its rows are contiguous;
-// B is packed, cheaply (row copies) when its rows are contiguous along n, slowly (a strided
-// gather) when not; a transposed C is written element by element. The per-element costs are
+// tiles are computed even when partly outside C; A is read in place; B is packed, cheaply
+// (row copies) when its rows are contiguous along n, slowly (a strided gather) when not; a
+// transposed C is written element by element. The per-element costs are
 // rough measurements on Zen 3/4; only their ratios matter.
 template <class T>
-double orientation_cost(index_t m, index_t n, index_t k, MatrixView<T> a, MatrixView<T> b,
-                        bool c_transposed) {
+double orientation_cost(index_t m, index_t n, index_t k, MatrixView<T> b, bool c_transposed) {
   constexpr index_t MR = Blocking<T>::mr;
   constexpr double fmas_per_cycle = 2.0 * Simd<T>::lanes;
   const double tiles = double(round_up(m, MR)) * double(padded_width<T>(n)) * double(k);
-  const double pack_a = a.cs == 1 ? 0.0 : double(m) * double(k);
   const double pack_b = double(k) * double(n) * (b.cs == 1 ? 0.25 : 1.5);
   const double write_c = c_transposed ? double(m) * double(n) : 0.0;
-  return tiles / fmas_per_cycle + pack_a + pack_b + write_c;
+  return tiles / fmas_per_cycle + pack_b + write_c;
 }
 
 // C = act(alpha·op(A)·op(B) + beta·C + bias) for a C one sliver wide (n ≤ NR) and one k
@@ -578,8 +571,8 @@ void gemm(const GemmArgs<T>& g) {
   index_t m = g.m, n = g.n, rs_c = g.ldc, cs_c = 1;
   // Cᵀ = op(B)ᵀ·op(A)ᵀ may be cheaper: a layer with 10 outputs fills 10 rows of Cᵀ in 2 tiles
   // of 6 rows (83 %) where 10 columns of C fill one 16-wide tile (63 %).
-  const bool swap = orientation_cost(n, m, g.k, b.transposed(), a.transposed(), true) <
-                    orientation_cost(m, n, g.k, a, b, false);
+  const bool swap = orientation_cost<T>(n, m, g.k, a.transposed(), true) <
+                    orientation_cost<T>(m, n, g.k, b, false);
   if (swap) {  // Cᵀ = op(B)ᵀ·op(A)ᵀ: rows of the computed matrix are columns of C
     const MatrixView<T> old_a = a;
     a = b.transposed();
@@ -617,15 +610,14 @@ void gemm(const GemmArgs<T>& g) {
   const auto block_start = [&](index_t block) {
     return smaller(m, block * tiles / row_blocks * MR);
   };
-  const index_t mc = ceil_div(tiles, row_blocks) * MR;  // the most rows in a block
   // Fewer row blocks than threads (the weight gradient of a 10-output layer has 10 rows:
   // one block) and threads split each block's columns too, in whole slivers: the tiles, and
-  // hence the results, stay the same. Each part packs its own copy of the block's A.
+  // hence the results, stay the same.
   const index_t column_parts = row_blocks < threads ? ceil_div(threads, row_blocks) : 1;
   const index_t work_items = row_blocks * column_parts;
   const index_t kc_max = smaller(B::kc, k);
   const index_t nc_max = round_up(smaller(B::nc, n), NR);
-  const index_t a_block_size = mc * kc_max;
+  const index_t a_edge_size = MR * kc_max;  // each thread's copy of a short last tile of A
   // op(B) packed whole when it fits the budget: then the threads pack it together, meet at
   // one barrier, and compute their row blocks without another. Otherwise one KC×NC panel at
   // a time, with a barrier per panel: on a busy machine every barrier waits for a thread the
@@ -635,9 +627,9 @@ void gemm(const GemmArgs<T>& g) {
   const bool pack_all =
       threads > 1 && double(jc_blocks * k * nc_max) * sizeof(T) <= whole_b_budget_bytes;
   const index_t b_size = pack_all ? jc_blocks * k * nc_max : kc_max * nc_max;
-  T* b_packed = static_cast<T*>(thread_workspace(
-      sizeof(T) * size_t(b_size + threads * a_block_size), Workspace::gemm_panels));
-  T* a_blocks = b_packed + b_size;
+  T* b_packed = static_cast<T*>(
+      thread_workspace(sizeof(T) * size_t(b_size + threads * a_edge_size), Workspace::gemm_panels));
+  T* a_edges = b_packed + b_size;
   // Where the packed panel of block (jc, pc) starts: slivers of NR columns, kc rows each.
   const auto panel = [&](index_t jc, index_t pc) {
     return pack_all ? b_packed + (jc / B::nc) * k * nc_max + pc * nc_max : b_packed;
@@ -653,10 +645,9 @@ void gemm(const GemmArgs<T>& g) {
       pack_sliver<NR>(b.at(pc, jc + jr), b.cs, b.rs, cols, kc, dst);
     }
   };
-  // Work item `item` (a row block, or part of one) of block (jc, pc): pack A, sweep the
-  // tiles.
+  // Work item `item` (a row block, or part of one) of block (jc, pc): sweep the tiles.
   const auto row_block = [&](index_t item, index_t jc, index_t nc, index_t pc, index_t kc,
-                             T* a_block) {
+                             T* a_edge) {
     const index_t block = item / column_parts, part = item % column_parts;
     const index_t ic = block_start(block);
     const index_t slivers = ceil_div(nc, NR);
@@ -666,11 +657,10 @@ void gemm(const GemmArgs<T>& g) {
     const bool last_kc = pc + kc == k;
     const T beta = pc == 0 ? g.beta : T(1);  // later k blocks accumulate onto C
     const index_t rows_in_block = block_start(block + 1) - ic;
-    for (index_t ir = 0; ir < rows_in_block; ir += MR) {
-      const index_t rows = smaller(MR, rows_in_block - ir);
-      if (!a_sliver_in_place(a, rows)) {
-        pack_sliver<MR>(a.at(ic + ir, pc), a.rs, a.cs, rows, kc, a_block + ir * kc);
-      }
+    const index_t short_rows = rows_in_block % MR;  // C's last tile may be short: A padded
+    if (short_rows != 0) {
+      pack_sliver<MR>(a.at(ic + rows_in_block - short_rows, pc), a.rs, a.cs, short_rows, kc,
+                      a_edge);
     }
     // Sweep tiles along C's contiguous direction: consecutive tiles then write consecutive
     // cache lines, which the hardware prefetcher streams in ahead.
@@ -681,16 +671,15 @@ void gemm(const GemmArgs<T>& g) {
       const index_t jr = (first_sliver + (cs_c == 1 ? t % tiles_across : t / tiles_down)) * NR;
       const index_t rows = smaller(MR, rows_in_block - ir), cols = smaller(NR, nc - jr);
       const index_t i = ic + ir, j = jc + jr;
-      const bool a_in_place = a_sliver_in_place(a, rows);
+      const bool a_in_place = rows == MR;
       const bool b_in_place = b_sliver_in_place(b, m, cols);
       const TileEpilogue<T> in_tile = TileEpilogue<T>::of(g, j, last_kc && !swap);
       const auto tile = [&](auto vectors) {
         constexpr int NV = decltype(vectors)::value;
-        return register_tile<NV>(kc, a_in_place ? a.at(i, pc) : a_block + ir * kc,
-                                 a_in_place ? a.rs : 1, a_in_place ? 1 : MR,
-                                 b_in_place ? b.at(pc, j) : b_panel + jr * kc,
-                                 b_in_place ? b.rs : NV * L, g.alpha, beta,
-                                 g.c + i * rs_c + j * cs_c, rs_c, cs_c, rows, cols, in_tile);
+        return register_tile<NV>(
+            kc, a_in_place ? a.at(i, pc) : a_edge, a_in_place ? a.rs : 1, a_in_place ? a.cs : MR,
+            b_in_place ? b.at(pc, j) : b_panel + jr * kc, b_in_place ? b.rs : NV * L, g.alpha, beta,
+            g.c + i * rs_c + j * cs_c, rs_c, cs_c, rows, cols, in_tile);
       };
       // packed one vector wide by pack_b when cols <= L
       const bool applied = cols <= L ? tile(std::integral_constant<int, 1>{})
@@ -700,7 +689,7 @@ void gemm(const GemmArgs<T>& g) {
   };
 
   parallel_region(threads, [&](const Team& team) {
-    T* a_block = a_blocks + team.index * a_block_size;
+    T* a_edge = a_edges + team.index * a_edge_size;
     if (pack_all) {
       const index_t pc_blocks = ceil_div(k, B::kc), slivers = nc_max / NR;
       team.for_each(jc_blocks * pc_blocks * slivers, [&](index_t s) {
@@ -713,7 +702,7 @@ void gemm(const GemmArgs<T>& g) {
       team.for_each(work_items, [&](index_t item) {
         for (index_t jc = 0; jc < n; jc += B::nc) {
           for (index_t pc = 0; pc < k; pc += B::kc) {
-            row_block(item, jc, smaller(B::nc, n - jc), pc, smaller(B::kc, k - pc), a_block);
+            row_block(item, jc, smaller(B::nc, n - jc), pc, smaller(B::kc, k - pc), a_edge);
           }
         }
       });
@@ -724,7 +713,7 @@ void gemm(const GemmArgs<T>& g) {
       for (index_t pc = 0; pc < k; pc += B::kc) {
         const index_t kc = smaller(B::kc, k - pc);
         team.for_each(ceil_div(nc, NR), [&](index_t s) { pack_b(jc, nc, pc, kc, s * NR); });
-        team.for_each(work_items, [&](index_t item) { row_block(item, jc, nc, pc, kc, a_block); });
+        team.for_each(work_items, [&](index_t item) { row_block(item, jc, nc, pc, kc, a_edge); });
       }
     }
   });
