@@ -337,7 +337,11 @@ def test_softmax_cross_entropy_bad_input():
 # bias_gradient
 # ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
-@pytest.mark.parametrize("shape", [(0, 5), (0, 0), (1, 1), (1, 7), (3, 1), (33, 17), (4000, 31)])
+# wider than eight vectors of columns: (9, 200), (4000, 150); split between threads: 4000 rows
+@pytest.mark.parametrize(
+    "shape",
+    [(0, 5), (0, 0), (1, 1), (1, 7), (3, 1), (33, 17), (50, 63), (9, 200), (4000, 31), (4000, 150)],
+)
 def test_bias_gradient_is_column_sums(shape, dtype):
     dy = np.random.default_rng(shape).standard_normal(shape).astype(dtype)
     db = fm.ops.bias_gradient(dy)

@@ -186,12 +186,15 @@ double sigmoid_binary_cross_entropy(index_t m, index_t n, const T* logits, const
 // db(j) = Σ_i dy(i, j), always summed in the same order. Up to a vector's width of columns (an
 // output layer, a tiny net's hidden layers) each row is one (masked) vector, summed into four
 // interleaved partial sums: one running sum would wait on the adder's latency at every row.
-// Otherwise row by row, and threads split the columns: each sums its own over every row in
-// row order, so the order, and the result, is the same for any thread count.
+// Otherwise each column's sum runs down the rows in a register, eight vectors of columns at a
+// time (eight chains of adds), and threads split the columns: the order, and the result, is
+// the same for any thread count. (Summed into db row by row, every row waited on db's store
+// and reload: 4.5 % of a 4×63 training step on 4,000 rows.)
 template <class T>
 void bias_gradient(index_t m, index_t n, const T* dy, T* db) {
   using S = Simd<T>;
-  if (n <= S::lanes) {
+  constexpr index_t L = S::lanes;
+  if (n <= L) {
     typename S::reg partial[4] = {S::zero(), S::zero(), S::zero(), S::zero()};
     index_t i = 0;
     for (; i + 4 <= m; i += 4) {
@@ -202,13 +205,36 @@ void bias_gradient(index_t m, index_t n, const T* dy, T* db) {
     S::store_first(db, S::add(S::add(partial[0], partial[1]), S::add(partial[2], partial[3])), n);
     return;
   }
+  constexpr int vectors = 8;
   constexpr index_t line = 64 / sizeof(T);  // a thread's columns start on a cache line
   const int threads = threads_for(double(m) * double(n), min_elements_per_thread);
   parallel_ranges(threads, n, line, [&](index_t j0, index_t j1) {
-    for (index_t j = j0; j < j1; ++j) db[j] = T(0);
-    for (index_t i = 0; i < m; ++i) {  // row by row: contiguous
-      const T* row = dy + i * n;
-      for (index_t j = j0; j < j1; ++j) db[j] += row[j];
+    for (index_t jc = j0; jc < j1; jc += vectors * L) {
+      const index_t width = smaller(vectors * L, j1 - jc);
+      typename S::reg sum[vectors];
+#pragma GCC unroll 8
+      for (int v = 0; v < vectors; ++v) sum[v] = S::zero();
+      for (index_t i = 0; i < m; ++i) {
+        const T* row = dy + i * n + jc;
+#pragma GCC unroll 8
+        for (int v = 0; v < vectors; ++v) {  // whole vectors, then one masked, then none
+          const index_t left = width - v * L;
+          if (left >= L) {
+            sum[v] = S::add(sum[v], S::load(row + v * L));
+          } else if (left > 0) {
+            sum[v] = S::add(sum[v], S::load_first(row + v * L, left));
+          }
+        }
+      }
+#pragma GCC unroll 8
+      for (int v = 0; v < vectors; ++v) {
+        const index_t left = width - v * L;
+        if (left >= L) {
+          S::store(db + jc + v * L, sum[v]);
+        } else if (left > 0) {
+          S::store_first(db + jc + v * L, sum[v], left);
+        }
+      }
     }
   });
 }
