@@ -25,7 +25,12 @@ SHAPES = [
     (1, 100, 100),
     (1, 10, 100),  # under the plain loop's size, but dot products over a long k
     (2, 3, 5),
-    (1, 3, 50),  # plain loop in four sums: a 1-3-1 net's weight gradient over 50 points
+    (1, 3, 50),  # a 1-3-1 net's weight gradient over 50 points: a row of C in vectors, or
+    # (op(B) transposed) the plain loop in four sums
+    (10, 1, 50),  # a 1-(10×5)-1 net's weight gradients: a column of C in vectors (op(A)
+    (1, 10, 50),  # transposed) or a row (op(B) not), else the plain loop or dot products
+    (1, 150, 40),  # a row, a column of C over more than four vectors, the last one masked
+    (150, 1, 40),
     (2, 5, 19),
     (3, 1, 16),
     (5, 7, 11),
@@ -110,7 +115,8 @@ def test_matmul_matches_float64(m, n, k, trans_a, trans_b, dtype):
 @pytest.mark.parametrize("trans_a,trans_b", TRANSPOSES, ids=["NN", "NT", "TN", "TT"])
 @pytest.mark.parametrize("alpha,beta", [(2.5, 0.0), (1.0, 1.0), (-0.5, 0.75), (0.0, -2.0)])
 @pytest.mark.parametrize(
-    "m,n,k", [(1, 9, 100), (7, 33, 31), (150, 37, 300), (13, 5, 7), (50, 10, 10)]
+    "m,n,k",
+    [(1, 9, 100), (7, 33, 31), (150, 37, 300), (13, 5, 7), (50, 10, 10), (1, 70, 20), (70, 1, 20)],
 )
 def test_alpha_beta_accumulate_into_out(m, n, k, alpha, beta, trans_a, trans_b, dtype):
     rng = np.random.default_rng([m, n, k, 1])

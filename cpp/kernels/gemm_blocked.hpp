@@ -74,31 +74,39 @@ void pack_sliver(const T* src, index_t stride_w, index_t stride_p, index_t width
     }
     return;
   }
-  index_t p = 0;
   if constexpr (W % L == 0) {
     // Columns contiguous along p (Wᵀ of a layer's forward product): L×L blocks transposed in
-    // registers. One element at a time, the strided stores took 12 % of a 200×100×100 product.
+    // registers, the last one short when L does not divide kc. One element at a time, the
+    // strided stores took 12 % of a 200×100×100 product, and a tiny net's 10×10 Wᵀ 6 % of its
+    // training step.
     if (stride_p == 1) {
-      for (; p + L <= kc; p += L) {
+      for (index_t p = 0; p < kc; p += L) {
+        const index_t depth = smaller(L, kc - p);
         for (index_t w0 = 0; w0 < W; w0 += L) {
           typename S::reg block[L];
           FASTMLP_UNROLL_FULLY
-          for (index_t r = 0; r < L; ++r)
-            block[r] = w0 + r < width ? S::load(src + (w0 + r) * stride_w + p) : S::zero();
+          for (index_t r = 0; r < L; ++r) {
+            const T* s = src + (w0 + r) * stride_w + p;
+            block[r] = w0 + r >= width ? S::zero()
+                       : depth == L    ? S::load(s)
+                                       : S::load_first(s, depth);
+          }
           S::transpose(block);
           FASTMLP_UNROLL_FULLY
-          for (index_t r = 0; r < L; ++r) S::store(dst + (p + r) * W + w0, block[r]);
+          for (index_t r = 0; r < L; ++r) {
+            if (r < depth) S::store(dst + (p + r) * W + w0, block[r]);
+          }
         }
       }
+      return;
     }
   }
-  // The rest column by column; an edge sliver is zeroed first in one contiguous pass (zeroing
+  // Otherwise column by column; an edge sliver is zeroed first in one contiguous pass (zeroing
   // its missing columns one strided element at a time took a third of packing a 4-wide edge).
-  if (p == kc) return;
-  if (width < W) std::memset(dst + p * W, 0, std::size_t(kc - p) * W * sizeof(T));
+  if (width < W) std::memset(dst, 0, std::size_t(kc) * W * sizeof(T));
   for (index_t w = 0; w < width; ++w) {
     const T* s = src + w * stride_w;
-    for (index_t q = p; q < kc; ++q) dst[q * W + w] = s[q * stride_p];
+    for (index_t p = 0; p < kc; ++p) dst[p * W + w] = s[p * stride_p];
   }
 }
 
@@ -324,31 +332,31 @@ void plain_loop_gemm(const GemmArgs<T>& g, MatrixView<T> a, MatrixView<T> b) {
 }
 
 // y(j) = alpha·Σ_p x(p)·B(p, j) + beta·y(j) for a (k, n) matrix B with contiguous rows:
-// rows of B scaled and added, vectorized along j. y(j) is at y[j*inc_y].
+// rows of B scaled and added, vectorized along j, four vectors at a time (the last one
+// masked), each sum in a register. y(j) is at y[j*inc_y].
 template <class T>
 void vector_times_rows(index_t k, T alpha, const T* x, index_t inc_x, MatrixView<T> b, T beta, T* y,
                        index_t inc_y, index_t j0, index_t j1) {
   using S = Simd<T>;
-  constexpr index_t L = S::lanes, chunk = 4 * L;  // 4 accumulators per pass over x
+  constexpr index_t L = S::lanes, chunk = 4 * L;
   alignas(64) T sums[chunk];
   for (index_t jc = j0; jc < j1; jc += chunk) {
     const index_t width = smaller(chunk, j1 - jc);
-    if (width == chunk) {
-      typename S::reg acc[4] = {S::zero(), S::zero(), S::zero(), S::zero()};
-      for (index_t p = 0; p < k; ++p) {
-        const typename S::reg xv = S::broadcast(x[p * inc_x]);
-        const T* row = b.at(p, jc);
-        for (int v = 0; v < 4; ++v) acc[v] = S::fma(xv, S::load(row + v * L), acc[v]);
-      }
-      for (int v = 0; v < 4; ++v) S::store(sums + v * L, acc[v]);
-    } else {
-      for (index_t j = 0; j < width; ++j) sums[j] = T(0);
-      for (index_t p = 0; p < k; ++p) {
-        const T xp = x[p * inc_x];
-        const T* row = b.at(p, jc);
-        for (index_t j = 0; j < width; ++j) sums[j] += xp * row[j];
+    typename S::reg acc[4] = {S::zero(), S::zero(), S::zero(), S::zero()};
+    for (index_t p = 0; p < k; ++p) {
+      const typename S::reg xv = S::broadcast(x[p * inc_x]);
+      const T* row = b.at(p, jc);
+      FASTMLP_UNROLL_FULLY
+      for (int v = 0; v < 4; ++v) {  // whole vectors, then one masked, then none
+        const index_t left = width - v * L;
+        if (left >= L) {
+          acc[v] = S::fma(xv, S::load(row + v * L), acc[v]);
+        } else if (left > 0) {
+          acc[v] = S::fma(xv, S::load_first(row + v * L, left), acc[v]);
+        }
       }
     }
+    for (int v = 0; v < 4; ++v) S::store(sums + v * L, acc[v]);
     for (index_t j = 0; j < width; ++j) {
       T& dst = y[(jc + j) * inc_y];
       dst = beta == T(0) ? alpha * sums[j] : alpha * sums[j] + beta * dst;
@@ -550,6 +558,21 @@ void gemm(const GemmArgs<T>& g) {
   // weight gradient over 50 points ran faster by the loop).
   const bool short_sums_in_tiles =
       one_sliver && g.k > 1 && g.k < plain_loop_long_sum && g.m >= Blocking<T>::mr;
+  // One row of C, or one column (a row of Cᵀ = op(B)ᵀ·op(A)ᵀ), over a long sum with the other
+  // operand contiguous along it: a vector FMA per term and vector of C, where the plain loop
+  // summed each element alone and a register tile would fill one lane in 16. A 1-(10×5)-1
+  // net's weight gradients (1×50)·(50×10) and (10×50)·(50×1) took ~0.2 µs each by the loop.
+  if (g.k >= plain_loop_long_sum) {
+    if (g.m == 1 && vector_times_matrix(g.k, g.n, g.alpha, a, b, g.beta, g.c, 1)) {
+      apply_epilogue(g, 0, 1, 0, g.n);
+      return;
+    }
+    if (g.n == 1 && vector_times_matrix(g.k, g.m, g.alpha, b.transposed(), a.transposed(), g.beta,
+                                        g.c, g.ldc)) {
+      apply_epilogue(g, 0, g.m, 0, 1);
+      return;
+    }
+  }
   if (fmas <= max_plain_loop_fmas && !long_dot_products && !short_sums_in_tiles) {
     plain_loop_gemm(g, a, b);
     return;
