@@ -66,9 +66,7 @@ void pack_sliver(const T* src, index_t stride_w, index_t stride_p, index_t width
                           : left > 0 ? S::load_first(s + w, left)
                                      : S::zero());
         }
-      } else if (width == W) {
-        std::memcpy(d, s, W * sizeof(T));
-      } else {
+      } else {  // the short last tile of an A (W = MR)
         for (index_t w = 0; w < W; ++w) d[w] = w < width ? s[w] : T(0);
       }
     }
@@ -132,11 +130,11 @@ struct TileEpilogue {
 
 // The register tile: acc = Σ_p A(r, p)·b[p*b_rs + c] with A(r, p) at a[r*a_rs + p*a_cs] (a
 // packed sliver: a_rs = 1, a_cs = MR; or MR rows of A read in place: a_rs = lda, a_cs = 1,
-// or, transposed, a_rs = 1, a_cs = lda) and B a packed sliver (b_rs = NR)
-// or NR columns read in place (b_rs = ldb); then C(r, c) = alpha·acc + beta·C(r, c) for
-// r < rows, c < cols (C not read when beta == 0), C(r, c) being c_tile[r*rs_c + c*cs_c].
-// NV vectors wide: Blocking<T>::nv, or 1 for a narrow last column of tiles. Returns whether
-// it applied `epilogue` (a tile with contiguous rows does, when epilogue.fused).
+// or, transposed, a_rs = 1, a_cs = lda) and B a packed sliver (b_rs = NR) or NR columns read
+// in place (b_rs = ldb); then C(r, c) = alpha·acc + beta·C(r, c) for r < rows, c < cols
+// (C not read when beta == 0), C(r, c) being c_tile[r*rs_c + c*cs_c]. NV vectors wide:
+// Blocking<T>::nv, or 1 for a narrow last column of tiles. Returns whether it applied
+// `epilogue` (a tile with contiguous rows does, when epilogue.fused).
 // Always inlined: on its own (GCC chose so once the edge stores grew) the call and its
 // arguments cost 3 % more instructions in a 4,000-row training step (callgrind, AVX2).
 template <int NV, class T>
@@ -470,8 +468,8 @@ bool b_sliver_in_place(MatrixView<T> b, index_t m, index_t cols) {
 // Estimated cycles to compute the (m, n, k) product op(A)·op(B) in this orientation. Whole
 // tiles are computed even when partly outside C; A is read in place; B is packed, cheaply
 // (row copies) when its rows are contiguous along n, slowly (a strided gather) when not; a
-// transposed C is written element by element. The per-element costs are
-// rough measurements on Zen 3/4; only their ratios matter.
+// transposed C is written element by element. The per-element costs are rough measurements
+// on Zen 3/4; only their ratios matter.
 template <class T>
 double orientation_cost(index_t m, index_t n, index_t k, MatrixView<T> b, bool c_transposed) {
   constexpr index_t MR = Blocking<T>::mr;
