@@ -59,6 +59,7 @@ SHAPES = [
     (71, 73, 79),
     (97, 1, 101),
     (1, 97, 300),
+    (128, 40, 300),  # a transposed A 128 elements apart is packed, not read in place
     (141, 33, 40),
     (145, 33, 40),
     (150, 10, 298),
