@@ -478,18 +478,20 @@ bool b_sliver_in_place(MatrixView<T> b, index_t m, index_t cols) {
 }
 
 // Estimated cycles to compute the (m, n, k) product op(A)·op(B) in this orientation. Whole
-// tiles are computed even when partly outside C; A is mostly read in place; B is packed, cheaply
-// (row copies) when its rows are contiguous along n, slowly (a strided gather) when not; a
-// transposed C is written element by element. The per-element costs are rough measurements
-// on Zen 3/4; only their ratios matter.
+// tiles are computed even when partly outside C; A is packed where a_sliver_in_place says so;
+// B is packed, cheaply (row copies) when its rows are contiguous along n, slowly (a strided
+// gather) when not; a transposed C is written element by element. The per-element costs are
+// rough measurements on Zen 3/4; only their ratios matter.
 template <class T>
-double orientation_cost(index_t m, index_t n, index_t k, MatrixView<T> b, bool c_transposed) {
+double orientation_cost(index_t m, index_t n, index_t k, MatrixView<T> a, MatrixView<T> b,
+                        bool c_transposed) {
   constexpr index_t MR = Blocking<T>::mr;
   constexpr double fmas_per_cycle = 2.0 * Simd<T>::lanes;
   const double tiles = double(round_up(m, MR)) * double(padded_width<T>(n)) * double(k);
+  const double pack_a = a_sliver_in_place(a, MR) ? 0.0 : double(m) * double(k);
   const double pack_b = double(k) * double(n) * (b.cs == 1 ? 0.25 : 1.5);
   const double write_c = c_transposed ? double(m) * double(n) : 0.0;
-  return tiles / fmas_per_cycle + pack_b + write_c;
+  return tiles / fmas_per_cycle + pack_a + pack_b + write_c;
 }
 
 // C = act(alpha·op(A)·op(B) + beta·C + bias) for a C one sliver wide (n ≤ NR) and one k
@@ -604,8 +606,8 @@ void gemm(const GemmArgs<T>& g) {
   index_t m = g.m, n = g.n, rs_c = g.ldc, cs_c = 1;
   // Cᵀ = op(B)ᵀ·op(A)ᵀ may be cheaper: a layer with 10 outputs fills 10 rows of Cᵀ in 2 tiles
   // of 6 rows (83 %) where 10 columns of C fill one 16-wide tile (63 %).
-  const bool swap = orientation_cost<T>(n, m, g.k, a.transposed(), true) <
-                    orientation_cost<T>(m, n, g.k, b, false);
+  const bool swap = orientation_cost(n, m, g.k, b.transposed(), a.transposed(), true) <
+                    orientation_cost(m, n, g.k, a, b, false);
   if (swap) {  // Cᵀ = op(B)ᵀ·op(A)ᵀ: rows of the computed matrix are columns of C
     const MatrixView<T> old_a = a;
     a = b.transposed();
@@ -646,7 +648,7 @@ void gemm(const GemmArgs<T>& g) {
   const index_t mc = ceil_div(tiles, row_blocks) * MR;  // the most rows in a block
   // Fewer row blocks than threads (the weight gradient of a 10-output layer has 10 rows:
   // one block) and threads split each block's columns too, in whole slivers: the tiles, and
-  // hence the results, stay the same.
+  // hence the results, stay the same. Where A is packed, each part packs its own copy.
   const index_t column_parts = row_blocks < threads ? ceil_div(threads, row_blocks) : 1;
   const index_t work_items = row_blocks * column_parts;
   const index_t kc_max = smaller(B::kc, k);
