@@ -349,6 +349,24 @@ def test_divergence_raises_and_keeps_the_last_good_weights():
     assert history.stop_reason == "diverged"
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("layer", [0, 1])
+def test_a_weight_that_is_not_finite_stops_training_though_the_loss_is(dtype, layer):
+    # A bias of -inf kills its unit: ReLU gives 0, the loss stays finite and the bias's
+    # gradient is 0, so it stays -inf. The check of the parameters after each epoch must see
+    # it at parameter 4 (layer 0's bias) and 16 (layer 1's), the last of 21, past the
+    # check's 16-wide steps.
+    net = fm.MLP(1, [4, 2], 1, seed=0, dtype=dtype)
+    dense = [layer for layer in net.layers if isinstance(layer, fm.Dense)]
+    dense[layer].bias[0] = -np.inf
+    before = net.parameters.copy()
+    x = np.linspace(-1, 1, 20).reshape(-1, 1)
+    assert np.isfinite(net.loss_and_gradient(x, x**2)[0])
+    with pytest.raises(FloatingPointError, match="the weights became NaN or infinite in epoch 1"):
+        net.fit(x, x**2, epochs=3)
+    assert np.array_equal(net.parameters, before)
+
+
 def test_save_load_and_pickle_round_trip(tmp_path):
     net = fm.Sequential(
         fm.Dense(4, 8),

@@ -604,8 +604,8 @@ def _evaluate(name: str, z: np.ndarray, targets: np.ndarray) -> dict[str, float]
 
 def _diverged(on_divergence: str, epoch: int) -> None:
     message = (
-        f"the loss became NaN or infinite in epoch {epoch}; the network is as it was before "
-        "that epoch (lower the learning rate?)"
+        f"the loss or the weights became NaN or infinite in epoch {epoch}; the network is as "
+        "it was before that epoch (lower the learning rate?)"
     )
     if on_divergence == "raise":
         raise FloatingPointError(message)
