@@ -354,10 +354,10 @@ def test_divergence_raises_and_keeps_the_last_good_weights():
 def test_a_weight_that_is_not_finite_stops_training_though_the_loss_is(dtype, layer):
     # A bias of -inf kills its unit: ReLU gives 0, the loss stays finite and the bias's
     # gradient is 0, so it stays -inf. The check of the parameters after each epoch must see
-    # it at parameter 4 (layer 0's bias) and 16 (layer 1's), the last of 21, past the
-    # check's 16-wide steps.
+    # it at parameter 4 (layer 0's bias, in the check's first 16-wide step) and at 16 (layer
+    # 1's, among the 5 of 21 after its 16-wide steps).
     net = fm.MLP(1, [4, 2], 1, seed=0, dtype=dtype)
-    dense = [layer for layer in net.layers if isinstance(layer, fm.Dense)]
+    dense = [module for module in net.layers if isinstance(module, fm.Dense)]
     dense[layer].bias[0] = -np.inf
     before = net.parameters.copy()
     x = np.linspace(-1, 1, 20).reshape(-1, 1)
