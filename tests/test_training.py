@@ -639,7 +639,12 @@ else:
 
 def run_interrupted_fit(kwargs, delay, rows=4000):
     code = INTERRUPT_CHILD.replace("{KWARGS}", kwargs).replace("{DELAY}", str(delay))
-    code = code.replace("{ROWS}", str(rows))
+    return run_child(code.replace("{ROWS}", str(rows)))
+
+
+def run_child(code):
+    """Runs ``code`` in a fresh interpreter (a Ctrl-C there cannot stop pytest) and returns
+    the JSON report it prints last, which must say it was interrupted."""
     path = os.environ.get("PYTHONPATH", "")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (PYTHON_DIR, path) if p)}
     result = subprocess.run(
@@ -668,6 +673,47 @@ def test_ctrl_c_with_a_callback_stops_consistently():
     assert report["epochs"] < 100000 and report["finite"], report
     assert report["epochs_trained"] == report["epochs"] == report["losses"], report
     assert report["consistent"], report
+    assert report["stop_reason"] == "interrupted", report
+
+
+CALLBACK_INTERRUPT_CHILD = """
+import json, os, signal
+import numpy as np
+import fastmlp as fm
+
+class CtrlCInThirdEpoch(fm.callbacks.Callback):
+    def __init__(self):
+        self.returned = []
+    def on_epoch_end(self, net, epoch, logs):
+        if epoch == 2:
+            os.kill(os.getpid(), signal.SIGINT)  # handled at once, in this thread
+        self.returned.append(epoch)
+        return False
+
+rng = np.random.default_rng(0)
+x = rng.standard_normal((500, 40)).astype(np.float32)
+y = rng.integers(0, 10, 500)
+net = fm.MLP(40, [30], 10, seed=0)
+callback = CtrlCInThirdEpoch()
+try:
+    net.fit(x, y, epochs=100, callbacks=[callback])
+except KeyboardInterrupt:
+    print(json.dumps({
+        "interrupted": True,
+        "returned": callback.returned,
+        "epochs": net.history.epochs,
+        "epochs_trained": net.epochs_trained,
+        "stop_reason": net.history.stop_reason,
+    }))
+else:
+    print(json.dumps({"interrupted": False}))
+"""
+
+
+def test_ctrl_c_in_a_callback_lets_it_finish_and_stops_after_that_epoch():
+    report = run_child(CALLBACK_INTERRUPT_CHILD)
+    assert report["returned"] == [0, 1, 2], report
+    assert report["epochs"] == report["epochs_trained"] == 3, report
     assert report["stop_reason"] == "interrupted", report
 
 

@@ -301,10 +301,11 @@ class Sequential:
         ("sgd", "adam", "lbfgs"; default Adam(lr=0.001)), kept for the next fit.
         ``batch_size`` None trains full batch. Each whole epoch runs in C++ with the GIL
         released; Python runs between epochs only when validation, callbacks or the
-        progress bar need it. Ctrl-C stops after the current epoch, leaving the model
-        consistent, and re-raises KeyboardInterrupt. A loss that is not finite undoes the
-        epoch and raises FloatingPointError, or with ``on_divergence="warn"`` warns and
-        stops. Returns a History (also kept as ``self.history``).
+        progress bar need it. Ctrl-C stops after the current epoch and its callbacks,
+        leaving the model consistent, and re-raises KeyboardInterrupt. A loss that is not
+        finite undoes the epoch and raises FloatingPointError, or with
+        ``on_divergence="warn"`` warns and stops. Returns a History (also kept as
+        ``self.history``).
         """
         name, x, targets, weight = self._training_data(X, y, loss, sample_weight)
         mean = _reduction(reduction)
@@ -351,42 +352,46 @@ class Sequential:
         interrupt = _InterruptFlag()
         try:
             done = 0
-            while done < epochs:
-                count = 1 if per_epoch else epochs - done
-                lrs = self.optimizer.learning_rates(self.optimizer.epochs, count)
-                start = time.perf_counter()
-                with interrupt:
+            # Ctrl-C handled for the whole fit, Python's part of each epoch included (it then
+            # ends after that epoch's callbacks). Installed around each C++ call instead, the
+            # handler took 13 µs of the ~30 µs an epoch spends in Python: MLPClassifier on the
+            # wine set, 200 one-step epochs, fitted in 21.9 ms with it, 18.0 ms without.
+            with interrupt:
+                while done < epochs:
+                    count = 1 if per_epoch else epochs - done
+                    lrs = self.optimizer.learning_rates(self.optimizer.epochs, count)
+                    start = time.perf_counter()
                     losses, accuracies, stop = self._core.train(
                         *args, lrs, self.epochs_trained, interrupt.is_set
                     )
-                seconds = (time.perf_counter() - start) / max(len(losses), 1)
-                good = len(losses) - (stop == "diverged")  # a diverged epoch was undone
-                self.epochs_trained += good
-                self.optimizer.epochs += good
-                done += good
-                if not per_epoch:  # no Python per epoch: the whole history at once
-                    history.extend(losses[:good], accuracies[:good], seconds)
-                elif good:
-                    logs = {"loss": float(losses[0]), "time": seconds}
-                    if not math.isnan(accuracies[0]):
-                        logs["accuracy"] = float(accuracies[0])
-                    if validation is not None:
-                        val = _evaluate(name, self.predict(validation[0]), validation[1])
-                        logs.update({f"val_{k}": v for k, v in val.items()})
-                    history.append(**logs)
-                    if bar is not None:
-                        bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items() if k != "time"})
-                        bar.update(1)
-                    if any([c.on_epoch_end(self, done - 1, logs) for c in callbacks]):
-                        history.stop_reason = "early_stopping"
-                if stop == "diverged":
-                    history.stop_reason = "diverged"
-                    _diverged(on_divergence, done + 1)
-                elif interrupt.is_set():
-                    history.stop_reason = "interrupted"
-                    raise KeyboardInterrupt  # after the epoch in progress, all of it counted
-                if history.stop_reason != "finished":
-                    break
+                    seconds = (time.perf_counter() - start) / max(len(losses), 1)
+                    good = len(losses) - (stop == "diverged")  # a diverged epoch was undone
+                    self.epochs_trained += good
+                    self.optimizer.epochs += good
+                    done += good
+                    if not per_epoch:  # no Python per epoch: the whole history at once
+                        history.extend(losses[:good], accuracies[:good], seconds)
+                    elif good:
+                        logs = {"loss": float(losses[0]), "time": seconds}
+                        if not math.isnan(accuracies[0]):
+                            logs["accuracy"] = float(accuracies[0])
+                        if validation is not None:
+                            val = _evaluate(name, self.predict(validation[0]), validation[1])
+                            logs.update({f"val_{k}": v for k, v in val.items()})
+                        history.append(**logs)
+                        if bar is not None:
+                            bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items() if k != "time"})
+                            bar.update(1)
+                        if any([c.on_epoch_end(self, done - 1, logs) for c in callbacks]):
+                            history.stop_reason = "early_stopping"
+                    if stop == "diverged":
+                        history.stop_reason = "diverged"
+                        _diverged(on_divergence, done + 1)
+                    elif interrupt.is_set():
+                        history.stop_reason = "interrupted"
+                        raise KeyboardInterrupt  # after the epoch in progress, all of it counted
+                    if history.stop_reason != "finished":
+                        break
         finally:
             if bar is not None:
                 bar.close()
