@@ -44,6 +44,8 @@ SHAPES = [
     (13, 5, 7),  # the same with a short last tile
     (23, 20, 9),  # one sliver, two vectors wide in float32 on AVX-512, a short last tile
     (256, 10, 100),  # a 256-row chunk through a 100→10 layer
+    (256, 100, 100),  # and a 100→100 one: 3 tiles of 32 columns, an edge of 4 (256-bit
+    (100, 40, 256),  # vectors on AVX-512); its first layer's weight gradient: an edge of 8
     (6, 16, 16),
     (5, 15, 17),
     (7, 33, 31),

@@ -17,6 +17,7 @@ DTYPES = (np.float32, np.float64)
 SHAPES = [(1, 1, 1), (1, 100, 40), (7, 10, 3), (33, 17, 300), (150, 298, 40), (64, 10, 513)]
 SHAPES += [(50, 3, 1), (20, 33, 1)]  # one input: the plain loop's vector path
 SHAPES += [(50, 10, 10), (23, 20, 9), (50, 1, 3)]  # one sliver wide: epilogue in the tile or after
+SHAPES += [(256, 100, 100), (60, 8, 30)]  # edges of 4 and 8 columns (256-bit tiles on AVX-512)
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])

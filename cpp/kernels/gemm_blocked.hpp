@@ -7,7 +7,8 @@
 // (one_sliver_gemm).
 //
 // Included only by kernels_<isa>.cpp inside namespace fastmlp::<isa>, after simd_<isa>.hpp
-// has defined Simd<T> and DotSimd<T> (vector ops) and Blocking<T> (tile and cache blocks).
+// has defined Simd<T>, DotSimd<T> and EdgeSimd<T> (vector ops) and Blocking<T> (tile and cache
+// blocks).
 #pragma once
 
 #ifndef FASTMLP_ISA_NAMESPACE
@@ -48,11 +49,11 @@ constexpr double whole_b_budget_bytes = 8 << 20;
 
 // Writes the kc×W sliver dst[p*W + w] = src[w*stride_w + p*stride_p] for w < width, zero
 // beyond (edge slivers are padded so the register tile always runs full size). Reads follow
-// whichever of w and p is contiguous in src.
+// whichever of w and p is contiguous in src, in vectors when W is a whole number of them.
 template <int W, class T>
 void pack_sliver(const T* src, index_t stride_w, index_t stride_p, index_t width, index_t kc,
                  T* dst) {
-  using S = Simd<T>;
+  using S = std::conditional_t<W % Simd<T>::lanes == 0, Simd<T>, EdgeSimd<T>>;
   constexpr index_t L = S::lanes;
   if (stride_w == 1) {  // row by row
     for (index_t p = 0; p < kc; ++p) {
@@ -128,22 +129,40 @@ struct TileEpilogue {
   }
 };
 
+// A register tile's width: NV vectors of S.
+template <class S, int NV>
+struct TileShape {
+  using Vec = S;
+  static constexpr int nv = NV;
+  static constexpr index_t width = NV * S::lanes;
+};
+
+// f(TileShape) for a sliver of cols ≤ NR columns of C: Blocking<T>::nv vectors, or for a
+// narrow last sliver one vector, or one of EdgeSimd's narrower ones when that covers it.
+template <class T, class F>
+constexpr auto with_tile_shape(index_t cols, const F& f) {
+  if constexpr (EdgeSimd<T>::lanes < Simd<T>::lanes) {
+    if (cols <= EdgeSimd<T>::lanes) return f(TileShape<EdgeSimd<T>, 1>{});
+  }
+  if (cols <= Simd<T>::lanes) return f(TileShape<Simd<T>, 1>{});
+  return f(TileShape<Simd<T>, Blocking<T>::nv>{});
+}
+
 // The register tile: acc = Σ_p A(r, p)·b[p*b_rs + c] with A(r, p) at a[r*a_rs + p*a_cs] (a
 // packed sliver: a_rs = 1, a_cs = MR; or MR rows of A read in place: a_rs = lda, a_cs = 1,
 // or, transposed, a_rs = 1, a_cs = lda) and B a packed sliver (b_rs = NR) or NR columns read
 // in place (b_rs = ldb); then C(r, c) = alpha·acc + beta·C(r, c) for r < rows, c < cols
-// (C not read when beta == 0), C(r, c) being c_tile[r*rs_c + c*cs_c]. NV vectors wide:
-// Blocking<T>::nv, or 1 for a narrow last column of tiles. Returns whether it applied
+// (C not read when beta == 0), C(r, c) being c_tile[r*rs_c + c*cs_c]. NV vectors of S wide,
+// as with_tile_shape chooses. Returns whether it applied
 // `epilogue` (a tile with contiguous rows does, when epilogue.fused).
 // Always inlined: on its own (GCC chose so once the edge stores grew) the call and its
 // arguments cost 3 % more instructions in a 4,000-row training step (callgrind, AVX2).
-template <int NV, class T>
+template <class S, int NV, class T>
 [[gnu::always_inline]] inline bool register_tile(index_t kc, const T* a, index_t a_rs, index_t a_cs,
                                                  const T* b, index_t b_rs, T alpha, T beta,
                                                  T* c_tile, index_t rs_c, index_t cs_c,
                                                  index_t rows, index_t cols,
                                                  TileEpilogue<T> epilogue) {
-  using S = Simd<T>;
   using reg = typename S::reg;
   constexpr int MR = Blocking<T>::mr, L = S::lanes, NR = NV * L;
   reg acc[MR][NV];
@@ -474,12 +493,13 @@ void dot_product_gemm(const GemmArgs<T>& g, MatrixView<T> a, MatrixView<T> b) {
   });
 }
 
-// Columns computed for n columns of C: slivers of NR, the last one only one vector wide when
-// that covers it (see register_tile's NV).
+// Columns computed for n columns of C: slivers of NR, the last one as wide as
+// with_tile_shape makes it.
 template <class T>
 constexpr index_t padded_width(index_t n) {
-  constexpr index_t L = Simd<T>::lanes, NR = Blocking<T>::nv * L;
-  return n / NR * NR + (n % NR == 0 ? 0 : n % NR <= L ? L : NR);
+  constexpr index_t NR = Blocking<T>::nv * Simd<T>::lanes;
+  const auto width = [](auto shape) { return decltype(shape)::width; };
+  return n / NR * NR + (n % NR == 0 ? 0 : with_tile_shape<T>(n % NR, width));
 }
 
 // Whether the register tile reads MR rows of op(A) in place (it takes either orientation's
@@ -535,24 +555,19 @@ void one_sliver_gemm(const GemmArgs<T>& g, MatrixView<T> a, MatrixView<T> b) {
       sizeof(T) * size_t(Blocking<T>::kc * (Blocking<T>::nv * L + MR)), Workspace::gemm_panels));
   T* const a_edge = b_packed + Blocking<T>::kc * Blocking<T>::nv * L;
   const TileEpilogue<T> in_tile = TileEpilogue<T>::of(g, 0, true);
-  const auto sweep = [&](auto vectors) {
-    constexpr int NV = decltype(vectors)::value;
-    pack_sliver<NV * L>(b.p, b.cs, b.rs, n, k, b_packed);
+  with_tile_shape<T>(n, [&](auto shape) {
+    using Shape = decltype(shape);
+    pack_sliver<Shape::width>(b.p, b.cs, b.rs, n, k, b_packed);
     for (index_t i = 0; i < m; i += MR) {
       const index_t rows = smaller(MR, m - i);
       const bool in_place = rows == MR;
       if (!in_place) pack_sliver<MR>(a.at(i, 0), a.rs, a.cs, rows, k, a_edge);
-      const bool applied = register_tile<NV>(k, in_place ? a.at(i, 0) : a_edge, in_place ? a.rs : 1,
-                                             in_place ? a.cs : MR, b_packed, NV * L, g.alpha,
-                                             g.beta, g.c + i * g.ldc, g.ldc, 1, rows, n, in_tile);
+      const bool applied = register_tile<typename Shape::Vec, Shape::nv>(
+          k, in_place ? a.at(i, 0) : a_edge, in_place ? a.rs : 1, in_place ? a.cs : MR, b_packed,
+          Shape::width, g.alpha, g.beta, g.c + i * g.ldc, g.ldc, 1, rows, n, in_tile);
       if (!applied) apply_epilogue(g, i, rows, 0, n);
     }
-  };
-  if (n <= L) {
-    sweep(std::integral_constant<int, 1>{});
-  } else {
-    sweep(std::integral_constant<int, Blocking<T>::nv>{});
-  }
+  });
 }
 
 template <class T>
@@ -657,7 +672,7 @@ void gemm(const GemmArgs<T>& g) {
   }
 
   using B = Blocking<T>;
-  constexpr index_t MR = B::mr, L = Simd<T>::lanes;
+  constexpr index_t MR = B::mr;
   const index_t k = g.k;
   const int threads = threads_for(2.0 * double(m) * double(n) * double(k), min_flops_per_thread);
   // Row blocks of about MC rows, as many for each thread, in whole tiles of MR rows (so the
@@ -699,12 +714,10 @@ void gemm(const GemmArgs<T>& g) {
   const auto pack_b = [&](index_t jc, index_t nc, index_t pc, index_t kc, index_t jr) {
     const index_t cols = smaller(NR, nc - jr);
     if (b_sliver_in_place(b, m, cols)) return;
-    T* dst = panel(jc, pc) + jr * kc;
-    if (cols <= L) {
-      pack_sliver<L>(b.at(pc, jc + jr), b.cs, b.rs, cols, kc, dst);
-    } else {
-      pack_sliver<NR>(b.at(pc, jc + jr), b.cs, b.rs, cols, kc, dst);
-    }
+    with_tile_shape<T>(cols, [&](auto shape) {
+      pack_sliver<decltype(shape)::width>(b.at(pc, jc + jr), b.cs, b.rs, cols, kc,
+                                          panel(jc, pc) + jr * kc);
+    });
   };
   // Work item `item` (a row block, or part of one) of block (jc, pc): pack what of A is not
   // read in place, sweep the tiles.
@@ -737,17 +750,15 @@ void gemm(const GemmArgs<T>& g) {
       const bool a_in_place = a_sliver_in_place(a, rows);
       const bool b_in_place = b_sliver_in_place(b, m, cols);
       const TileEpilogue<T> in_tile = TileEpilogue<T>::of(g, j, last_kc && !swap);
-      const auto tile = [&](auto vectors) {
-        constexpr int NV = decltype(vectors)::value;
-        return register_tile<NV>(kc, a_in_place ? a.at(i, pc) : a_block + ir * kc,
-                                 a_in_place ? a.rs : 1, a_in_place ? a.cs : MR,
-                                 b_in_place ? b.at(pc, j) : b_panel + jr * kc,
-                                 b_in_place ? b.rs : NV * L, g.alpha, beta,
-                                 g.c + i * rs_c + j * cs_c, rs_c, cs_c, rows, cols, in_tile);
-      };
-      // packed one vector wide by pack_b when cols <= L
-      const bool applied = cols <= L ? tile(std::integral_constant<int, 1>{})
-                                     : tile(std::integral_constant<int, B::nv>{});
+      // the shape pack_b packed the sliver in
+      const bool applied = with_tile_shape<T>(cols, [&](auto shape) {
+        using Shape = decltype(shape);
+        return register_tile<typename Shape::Vec, Shape::nv>(
+            kc, a_in_place ? a.at(i, pc) : a_block + ir * kc, a_in_place ? a.rs : 1,
+            a_in_place ? a.cs : MR, b_in_place ? b.at(pc, j) : b_panel + jr * kc,
+            b_in_place ? b.rs : Shape::width, g.alpha, beta, g.c + i * rs_c + j * cs_c, rs_c, cs_c,
+            rows, cols, in_tile);
+      });
       if (last_kc && !applied) epilogue(i, rows, j, cols);
     }
   };

@@ -15,6 +15,10 @@ using Simd = Simd256<T>;
 template <class T>
 using DotSimd = Simd256<T>;
 
+// A register tile's narrow right edge: the same vectors (see simd_avx512.hpp).
+template <class T>
+using EdgeSimd = Simd<T>;
+
 // 16 ymm registers: a 6×2-vector tile of accumulators, 2 B vectors, 1 broadcast A value.
 // Cache blocks from BLIS's Zen 3 configuration (sgemm MC=144 KC=256 NC=4080, dgemm MC=72).
 template <class T>

@@ -77,6 +77,10 @@ struct Simd {
 template <class T>
 using DotSimd = Simd<T>;
 
+// A register tile's narrow right edge: the same vectors (see simd_avx512.hpp).
+template <class T>
+using EdgeSimd = Simd<T>;
+
 // 16 vector registers: 12 accumulators, 2 B vectors, 1 broadcast A value.
 template <class T>
 struct Blocking {
