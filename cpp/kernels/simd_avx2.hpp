@@ -20,11 +20,13 @@ template <class T>
 using EdgeSimd = Simd<T>;
 
 // 16 ymm registers: a 6×2-vector tile of accumulators, 2 B vectors, 1 broadcast A value.
-// Cache blocks from BLIS's Zen 3 configuration (sgemm MC=144 KC=256 NC=4080, dgemm MC=72).
+// Cache blocks from BLIS's Zen 3 configuration (sgemm MC=144 KC=256 NC=4080, dgemm MC=72);
+// two FMAs a cycle.
 template <class T>
 struct Blocking {
   static constexpr int mr = 6, nv = 2;
   static constexpr index_t mc = sizeof(T) == 4 ? 144 : 72, kc = 256, nc = 4080;
+  static constexpr double fma_lanes_per_cycle = 2 * Simd<T>::lanes;
 };
 
 }  // namespace fastmlp::avx2

@@ -165,11 +165,14 @@ using EdgeSimd = MaskedSimd256<T>;
 // tile (the 4 columns past 96 of a 100-wide layer, a 10-output layer) then holds 10 chains
 // instead of 6, and MLP widths of 10, 100 and 200 rows divide evenly. On Zen 4 (512-bit FMAs
 // issued as two 256-bit halves), 12×2 was no faster than 6×2 on large squares.
-// Cache blocks after BLIS's configurations (Zen 3 MC, Skylake-X NC).
+// Cache blocks after BLIS's configurations (Zen 3 MC, Skylake-X NC). FMA throughput as on
+// Zen 4: two 256-bit FMAs a cycle, of which a 512-bit one takes both (Intel's AVX-512 cores
+// run two 512-bit ones; it only weighs tiles against packing in gemm_blocked.hpp).
 template <class T>
 struct Blocking {
   static constexpr int mr = 10, nv = 2;
   static constexpr index_t mc = sizeof(T) == 4 ? 140 : 70, kc = 256, nc = 3072;
+  static constexpr double fma_lanes_per_cycle = 2 * Simd256<T>::lanes;
 };
 
 }  // namespace fastmlp::avx512

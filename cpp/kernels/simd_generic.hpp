@@ -81,11 +81,12 @@ using DotSimd = Simd<T>;
 template <class T>
 using EdgeSimd = Simd<T>;
 
-// 16 vector registers: 12 accumulators, 2 B vectors, 1 broadcast A value.
+// 16 vector registers: 12 accumulators, 2 B vectors, 1 broadcast A value; two FMAs a cycle.
 template <class T>
 struct Blocking {
   static constexpr int mr = 6, nv = 2;
   static constexpr index_t mc = 96, kc = 256, nc = 4080;
+  static constexpr double fma_lanes_per_cycle = 2 * Simd<T>::lanes;
 };
 
 }  // namespace fastmlp::generic
