@@ -159,19 +159,22 @@ struct MaskedSimd256 : Simd256<T> {
 template <class T>
 using EdgeSimd = MaskedSimd256<T>;
 
-// A 10×2-vector tile of accumulators. Measured on this project's Intel AVX-512 machine
-// (two 512-bit FMA ports of latency 4: eight chains keep them busy), one MLP training step
-// (batch 32 to 4,000, widths 10 to 298) ran 3–10 % faster than with 6×2: the one-vector edge
-// tile (the 4 columns past 96 of a 100-wide layer, a 10-output layer) then holds 10 chains
-// instead of 6, and MLP widths of 10, 100 and 200 rows divide evenly. On Zen 4 (512-bit FMAs
-// issued as two 256-bit halves), 12×2 was no faster than 6×2 on large squares.
+// Tiles of 10×2 vectors of floats, 6×2 of doubles. Measured on this project's Intel AVX-512
+// machine (two 512-bit FMA ports of latency 4: eight chains keep them busy), one MLP training
+// step (batch 32 to 4,000, widths 10 to 298) ran 3–10 % faster with 10 rows than with 6: a
+// one-vector tile (a 10-output layer) then holds 10 chains instead of 6, and MLP widths of
+// 10, 100 and 200 rows divide evenly. On Zen 4 (512-bit FMAs issued as two 256-bit halves)
+// float training steps ran 1–13 % faster with 10 rows (Figure 20.2's 1×298 and 2×100,
+// MNIST-1D batches of 32 and 200, a 1-(10×5)-1 net), 2–4 % slower for 3×75 and 4×63; float64
+// squares of 1,024 and 2,048, 49–50 GFLOP/s with 10 rows (0.91–0.95× numpy's OpenBLAS), ran
+// 52–53 with 6 (0.99–1.01×). 12×2 was no faster than 6×2 on large squares there.
 // Cache blocks after BLIS's configurations (Zen 3 MC, Skylake-X NC). FMA throughput as on
 // Zen 4: two 256-bit FMAs a cycle, of which a 512-bit one takes both (Intel's AVX-512 cores
 // run two 512-bit ones; it only weighs tiles against packing in gemm_blocked.hpp).
 template <class T>
 struct Blocking {
-  static constexpr int mr = 10, nv = 2;
-  static constexpr index_t mc = sizeof(T) == 4 ? 140 : 70, kc = 256, nc = 3072;
+  static constexpr int mr = sizeof(T) == 4 ? 10 : 6, nv = 2;
+  static constexpr index_t mc = sizeof(T) == 4 ? 140 : 72, kc = 256, nc = 3072;
   static constexpr double fma_lanes_per_cycle = 2 * Simd256<T>::lanes;
 };
 
