@@ -153,8 +153,8 @@ constexpr auto with_tile_shape(index_t cols, const F& f) {
 // or, transposed, a_rs = 1, a_cs = lda) and B a packed sliver (b_rs = NR) or NR columns read
 // in place (b_rs = ldb); then C(r, c) = alpha·acc + beta·C(r, c) for r < rows, c < cols
 // (C not read when beta == 0), C(r, c) being c_tile[r*rs_c + c*cs_c]. NV vectors of S wide,
-// as with_tile_shape chooses. Returns whether it applied
-// `epilogue` (a tile with contiguous rows does, when epilogue.fused).
+// as with_tile_shape chooses. Returns whether it applied `epilogue` (a tile with contiguous
+// rows does, when epilogue.fused).
 // Always inlined: on its own (GCC chose so once the edge stores grew) the call and its
 // arguments cost 3 % more instructions in a 4,000-row training step (callgrind, AVX2).
 template <class S, int NV, class T>
@@ -523,24 +523,24 @@ bool b_sliver_in_place(MatrixView<T> b, index_t m, index_t cols) {
 }
 
 // Packing op(B) costs about a quarter of a cycle an element while B fits in about half an
-// L2 (Zen 4's is 1 MB), a cycle when it streams from farther away: (4000×298)ᵀ, 4.8 MB,
-// packed for the swapped (4000×10×298) took it from 376 to 393 µs on one thread and from
-// 191 to 241 µs on two.
+// L2 (Zen 4's is 1 MB), a cycle when it streams from farther away: swapped, (4000×10×298)
+// packs its 4.8 MB A transposed, and ran 393 µs against 376 on one thread, 241 against 191
+// on two.
 constexpr double cached_b_bytes = 512 << 10;
 
 // Estimated cycles to compute the (m, n, k) product op(A)·op(B) in this orientation. Whole
 // tiles are computed even when partly outside C, at Blocking<T>::fma_lanes_per_cycle; A is
 // packed where a_sliver_in_place says so, B where b_sliver_in_place does not read it in
 // place, as cheaply in either layout (rows copied, or columns through register transposes;
-// see cached_b_bytes);
-// a transposed C is written element by element (and then takes the bias and activation in a
-// pass of their own). The per-element costs are rough measurements on Zen 4; only their
-// ratios matter. Checked on 132 products of MLP layers (batches of 32 to 256 rows through
-// widths 10 to 298: forward, weight and input gradients), each timed in both orientations:
-// with the orientations chosen before (32 lanes a cycle, packing columns at 1.5 an element, B
-// read in place costed as packed) they took 1.8 % longer in all than the faster of each pair,
-// now 0.2 % (a 10-output layer's weight gradient over 256 rows, 10×100×256, ran 8.8 µs
-// swapped and 6.1 µs not); 36 forward products with bias and ReLU, chosen right but one (3 %).
+// see cached_b_bytes); a transposed C is written element by element (and then takes the bias
+// and activation in a pass of their own). The per-element costs are rough measurements on
+// Zen 4; only their ratios matter. Checked on 132 products of MLP layers (batches of 32 to 256
+// rows through widths 10 to 298: forward, weight and input gradients), each timed in both
+// orientations: with the orientations chosen before (32 lanes a cycle, packing columns at 1.5
+// an element, B read in place costed as packed) they took 1.8 % longer in all than the faster
+// of each pair, now 0.2 % (a 10-output layer's weight gradient over 256 rows, 10×100×256, ran
+// 8.8 µs swapped and 6.1 µs not); 36 forward products with bias and ReLU, chosen right but one
+// (3 %).
 template <class T>
 double orientation_cost(index_t m, index_t n, index_t k, MatrixView<T> a, MatrixView<T> b,
                         bool c_transposed) {
