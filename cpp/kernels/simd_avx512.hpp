@@ -2,8 +2,6 @@
 // compiled with -mavx512f, includes this.
 #pragma once
 
-#include <type_traits>
-
 #include "kernels/simd_x86_256.hpp"
 
 // GCC 12's intrinsics that take an "undefined" vector (512→256-bit extracts, shuffle_f32x4)
@@ -130,25 +128,23 @@ struct Simd<double> {
 template <class T>
 using DotSimd = Simd256<T>;
 
-// 256-bit vectors whose partial loads and stores go through AVX-512 masks: AVX's masked
-// store (vmaskmovps) is slow on AMD, and with it a 1-(10×5)-1 net's training step, whose
-// 10→1 layer stores 50 single elements, ran 6 % slower.
+// A 256-bit vector as the low half of a 512-bit one, and back.
+inline __m512 widen(__m256 v) { return _mm512_castps256_ps512(v); }
+inline __m512d widen(__m256d v) { return _mm512_castpd256_pd512(v); }
+inline __m256 low_half(__m512 v) { return _mm512_castps512_ps256(v); }
+inline __m256d low_half(__m512d v) { return _mm512_castpd512_pd256(v); }
+
+// 256-bit vectors whose partial loads and stores are Simd<T>'s AVX-512 masked ones: AVX's
+// masked store (vmaskmovps) is slow on AMD, and with it a 1-(10×5)-1 net's training step,
+// whose 10→1 layer stores 50 single elements, ran 6 % slower.
 template <class T>
 struct MaskedSimd256 : Simd256<T> {
   using reg = typename Simd256<T>::reg;
   static reg load_first(const T* p, index_t count) {  // lanes >= count are 0
-    if constexpr (std::is_same_v<T, float>) {
-      return _mm512_castps512_ps256(_mm512_maskz_loadu_ps(__mmask16((1u << count) - 1), p));
-    } else {
-      return _mm512_castpd512_pd256(_mm512_maskz_loadu_pd(__mmask8((1u << count) - 1), p));
-    }
+    return low_half(Simd<T>::load_first(p, count));
   }
   static void store_first(T* p, reg v, index_t count) {  // lanes < count only
-    if constexpr (std::is_same_v<T, float>) {
-      _mm512_mask_storeu_ps(p, __mmask16((1u << count) - 1), _mm512_castps256_ps512(v));
-    } else {
-      _mm512_mask_storeu_pd(p, __mmask8((1u << count) - 1), _mm512_castpd256_pd512(v));
-    }
+    Simd<T>::store_first(p, widen(v), count);
   }
 };
 
