@@ -125,39 +125,62 @@ def test_gradient_matches_central_differences(activation, loss):
     np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-7)
 
 
-def numpy_cross_entropy_gradient(net, x, labels):
-    """The mean cross-entropy of a ReLU MLP and its gradient by backpropagation in float64
+def numpy_backpropagation(net, x, target, loss="cross_entropy"):
+    """The mean loss (cross-entropy against labels, or least squares against targets) of a
+    net of Dense, ReLU and Identity layers and its gradient by backpropagation in float64
     numpy, laid out as ``net.parameters`` (per layer W, then b)."""
-    dense = [layer for layer in net.layers if isinstance(layer, fm.Dense)]
-    weights = [layer.weight.astype(np.float64) for layer in dense]
     outputs = [np.asarray(x, np.float64)]
-    for i, (weight, layer) in enumerate(zip(weights, dense)):
-        z = outputs[-1] @ weight.T + layer.bias
-        outputs.append(np.maximum(z, 0) if i + 1 < len(dense) else z)
-    rows = np.arange(len(x))
-    p = np.exp(outputs[-1] - outputs[-1].max(axis=1, keepdims=True))
-    p /= p.sum(axis=1, keepdims=True)
-    value = -np.mean(np.log(p[rows, labels]))
-    delta = p
-    delta[rows, labels] -= 1
-    delta /= len(x)
+    for layer in net.layers:
+        if isinstance(layer, fm.Dense):
+            outputs.append(outputs[-1] @ layer.weight.astype(np.float64).T + layer.bias)
+        elif isinstance(layer, fm.ReLU):
+            outputs.append(np.maximum(outputs[-1], 0))
+        else:
+            assert isinstance(layer, fm.Identity)
+            outputs.append(outputs[-1])
+    if loss == "cross_entropy":
+        rows = np.arange(len(x))
+        p = np.exp(outputs[-1] - outputs[-1].max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        value = -np.mean(np.log(p[rows, target]))
+        delta = p
+        delta[rows, target] -= 1
+        delta /= len(x)
+    else:
+        difference = outputs[-1] - target
+        value = np.mean(difference**2)
+        delta = 2 * difference / difference.size
     parts = []
-    for i in reversed(range(len(dense))):
-        parts = [delta.T @ outputs[i], delta.sum(axis=0), *parts]
-        delta = (delta @ weights[i]) * (outputs[i] > 0)
+    for layer, below in zip(reversed(net.layers), reversed(outputs[:-1])):
+        if isinstance(layer, fm.Dense):
+            parts = [delta.T @ below, delta.sum(axis=0), *parts]
+            delta = delta @ layer.weight.astype(np.float64)
+        elif isinstance(layer, fm.ReLU):
+            delta = delta * (below > 0)
     return value, np.concatenate([part.ravel() for part in parts])
 
 
+def assert_gradient_matches_numpy(net, x, target, loss):
+    value, grad = net.loss_and_gradient(x, target, loss=loss)
+    expected_value, expected = numpy_backpropagation(net, x, target, loss)
+    # Each gradient is a sum of at most 300 products: off by at most ~300 ulps of its terms'
+    # magnitude, which the largest gradient stands for (measured: 2e-7 and 3e-16 of it).
+    tol = 1e-5 if net.dtype == np.float32 else 1e-12
+    assert value == pytest.approx(expected_value, rel=tol)
+    np.testing.assert_allclose(grad, expected, rtol=tol, atol=tol * np.abs(expected).max())
+
+
 # Shapes whose products take each GEMM path through a training step: one sample (vector
-# products), a tiny net (plain loops), 10-wide layers (one-sliver tiles), 33-, 75- and
-# 100-wide layers (blocked tiles; narrow edges of 1 and 4 columns, 256-bit on AVX-512), a
-# batch of 32 (input gradients computed transposed) and 300 rows (two chunks).
+# products), a small net (plain loops; 10-wide layers in one-sliver tiles; its 40-wide layer
+# keeps it off the narrow kernels tested below), 33-, 75- and 100-wide layers (blocked tiles;
+# narrow edges of 1 and 4 columns, 256-bit on AVX-512), a batch of 32 (input gradients
+# computed transposed) and 300 rows (two chunks).
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize(
     "n,sizes",
     [
         (1, [40, 100, 10]),
-        (50, [1, 10, 10, 3]),
+        (50, [1, 10, 10, 40, 3]),
         (37, [40, 33, 10]),
         (32, [40, 100, 100, 10]),
         (256, [40, 100, 100, 10]),
@@ -170,14 +193,46 @@ def test_gradient_matches_numpy_backpropagation(n, sizes, dtype):
     net = fm.MLP(sizes[0], sizes[1:-1], sizes[-1], dtype=dtype, seed=7)
     net.parameters[...] += 0.1 * rng.standard_normal(net.n_parameters)  # nonzero biases
     x = rng.standard_normal((n, sizes[0])).astype(dtype)
-    labels = rng.integers(0, sizes[-1], n)
-    value, grad = net.loss_and_gradient(x, labels)
-    expected_value, expected = numpy_cross_entropy_gradient(net, x, labels)
-    # Each gradient is a sum of at most 300 products: off by at most ~300 ulps of its terms'
-    # magnitude, which the largest gradient stands for (measured: 2e-7 and 3e-16 of it).
-    tol = 1e-5 if dtype == "float32" else 1e-12
-    assert value == pytest.approx(expected_value, rel=tol)
-    np.testing.assert_allclose(grad, expected, rtol=tol, atol=tol * np.abs(expected).max())
+    assert_gradient_matches_numpy(net, x, rng.integers(0, sizes[-1], n), "cross_entropy")
+
+
+# Nets whose every layer is at most one register tile wide (32 floats or 16 doubles with
+# AVX-512, 16 and 8 with AVX2), ReLU or linear, train through narrow_layer.hpp's kernels:
+# widths around their vectors' (8, 16, 32), layers with fewer inputs than outputs (weight
+# gradients by columns) and one output, linear hidden layers and a ReLU output layer,
+# batches shorter than a block of rows and 300 rows (two chunks, short last blocks).
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(
+    "n,sizes,activation,output_activation,loss",
+    [
+        (50, [1, 3, 1], "relu", None, "mse"),
+        (50, [1, 10, 10, 10, 10, 10, 1], "relu", None, "mse"),
+        (7, [2, 8, 9, 3], "relu", None, "cross_entropy"),
+        (1, [4, 12, 2], "relu", None, "cross_entropy"),
+        (300, [5, 16, 17, 4], "relu", None, "cross_entropy"),
+        (33, [32, 31, 32], "identity", None, "mse"),
+        (64, [3, 10, 2], "relu", "relu", "mse"),
+    ],
+    ids=str,
+)
+def test_narrow_net_gradient_matches_numpy(n, sizes, activation, output_activation, loss, dtype):
+    rng = np.random.default_rng(sizes)
+    net = fm.MLP(
+        sizes[0],
+        sizes[1:-1],
+        sizes[-1],
+        activation=activation,
+        output_activation=output_activation,
+        dtype=dtype,
+        seed=7,
+    )
+    net.parameters[...] += 0.1 * rng.standard_normal(net.n_parameters)  # nonzero biases
+    x = rng.standard_normal((n, sizes[0])).astype(dtype)
+    if loss == "cross_entropy":
+        target = rng.integers(0, sizes[-1], n)
+    else:
+        target = rng.standard_normal((n, sizes[-1])).astype(dtype)
+    assert_gradient_matches_numpy(net, x, target, loss)
 
 
 def torch_copy(net, torch):

@@ -65,6 +65,16 @@ struct AdamStep {
   long long t = 1;
 };
 
+// A dense layer at most TypedKernels::narrow_width wide, inputs and outputs (a 1-3-1 or
+// 1-(10×5)-1 net's), for narrow_forward and narrow_backward.
+template <class T>
+struct NarrowLayer {
+  index_t in = 0, out = 0;
+  const T* weight = nullptr;  // (out, in)
+  const T* bias = nullptr;    // (out,)
+  bool relu = false;          // ReLU after the bias, else linear
+};
+
 template <class T>
 struct TypedKernels {
   void (*gemm)(const GemmArgs<T>& args);
@@ -97,6 +107,18 @@ struct TypedKernels {
   void (*sgd_step)(const SgdStep<T>& step, index_t n, T* param, const T* grad, T* velocity);
   void (*adam_step)(const AdamStep<T>& step, index_t n, T* param, const T* grad, T* moment1,
                     T* moment2);
+  // A narrow layer's training step, each product one pass over the rows with the bias, ReLU
+  // and its derivative applied in registers (see narrow_layer.hpp): y (n, out) = act(x·Wᵀ +
+  // b); then dw = deltaᵀ·x, db = column sums of delta and, when dx is not null, dx = delta·W,
+  // times ReLU's derivative at x when below_relu (x the output of a ReLU layer). Rows are
+  // ld… apart; rows narrow_width apart are padded: read and written in whole vectors, the
+  // values past a row's width scratch.
+  index_t narrow_width;
+  void (*narrow_forward)(const NarrowLayer<T>& layer, index_t n, const T* x, index_t ldx, T* y,
+                         index_t ldy);
+  void (*narrow_backward)(const NarrowLayer<T>& layer, index_t n, const T* x, index_t ldx,
+                          const T* delta, index_t ld_delta, T* dw, T* db, bool below_relu, T* dx,
+                          index_t ld_dx);
 };
 
 struct KernelTable {

@@ -8,6 +8,7 @@
 
 #include "kernels/elementwise.hpp"
 #include "kernels/gemm_blocked.hpp"
+#include "kernels/narrow_layer.hpp"
 #include "kernels/optimizer.hpp"
 #include "kernels/weight_gradient.hpp"
 
@@ -25,7 +26,10 @@ constexpr TypedKernels<T> typed_kernels() {
           &weight_gradient<T>,
           &l2_penalty<T>,
           &sgd_step<T>,
-          &adam_step<T>};
+          &adam_step<T>,
+          narrow_width<T>,
+          &narrow_forward<T>,
+          &narrow_backward<T>};
 }
 
 const KernelTable& kernel_table() {

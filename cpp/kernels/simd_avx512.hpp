@@ -52,6 +52,10 @@ struct Simd<float> {
   static reg add(reg a, reg b) { return _mm512_add_ps(a, b); }
   // a > b ? a : b per lane, as x86 max: b when either is NaN
   static reg max(reg a, reg b) { return _mm512_max_ps(a, b); }
+  // ReLU's derivative at x (ReluAct::derivative): 0 where x ≤ 0, else 1 (NaN included)
+  static reg relu_derivative(reg x) {
+    return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(x, zero(), _CMP_NLE_UQ), broadcast(1));
+  }
   static reg load_first(const float* p, index_t count) {  // lanes >= count are 0
     return _mm512_maskz_loadu_ps(__mmask16((1u << count) - 1), p);
   }
@@ -98,6 +102,10 @@ struct Simd<double> {
   static reg add(reg a, reg b) { return _mm512_add_pd(a, b); }
   // a > b ? a : b per lane, as x86 max: b when either is NaN
   static reg max(reg a, reg b) { return _mm512_max_pd(a, b); }
+  // ReLU's derivative at x (ReluAct::derivative): 0 where x ≤ 0, else 1 (NaN included)
+  static reg relu_derivative(reg x) {
+    return _mm512_maskz_mov_pd(_mm512_cmp_pd_mask(x, zero(), _CMP_NLE_UQ), broadcast(1));
+  }
   static reg load_first(const double* p, index_t count) {  // lanes >= count are 0
     return _mm512_maskz_loadu_pd(__mmask8((1u << count) - 1), p);
   }

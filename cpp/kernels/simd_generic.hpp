@@ -29,6 +29,8 @@ struct Simd {
   static reg add(reg a, reg b) { return a + b; }
   // a > b ? a : b per lane, as x86 max: b when either is NaN
   static reg max(reg a, reg b) { return a > b ? a : b; }
+  // ReLU's derivative at x (ReluAct::derivative): 0 where x ≤ 0, else 1 (NaN included)
+  static reg relu_derivative(reg x) { return x <= T(0) ? zero() : broadcast(1); }
   static reg load_first(const T* p, index_t count) {  // lanes >= count are 0
     reg v{};
     std::memcpy(&v, p, size_t(count) * sizeof(T));

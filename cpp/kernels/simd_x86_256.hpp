@@ -29,6 +29,10 @@ struct Simd256<float> {
   static reg add(reg a, reg b) { return _mm256_add_ps(a, b); }
   // a > b ? a : b per lane, as x86 max: b when either is NaN
   static reg max(reg a, reg b) { return _mm256_max_ps(a, b); }
+  // ReLU's derivative at x (ReluAct::derivative): 0 where x ≤ 0, else 1 (NaN included)
+  static reg relu_derivative(reg x) {
+    return _mm256_and_ps(_mm256_cmp_ps(x, zero(), _CMP_NLE_UQ), broadcast(1));
+  }
   static __m256i first_lanes(index_t count) {  // all ones in lanes < count
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(int(count)), lane);
@@ -84,6 +88,10 @@ struct Simd256<double> {
   static reg add(reg a, reg b) { return _mm256_add_pd(a, b); }
   // a > b ? a : b per lane, as x86 max: b when either is NaN
   static reg max(reg a, reg b) { return _mm256_max_pd(a, b); }
+  // ReLU's derivative at x (ReluAct::derivative): 0 where x ≤ 0, else 1 (NaN included)
+  static reg relu_derivative(reg x) {
+    return _mm256_and_pd(_mm256_cmp_pd(x, zero(), _CMP_NLE_UQ), broadcast(1));
+  }
   static __m256i first_lanes(index_t count) {  // all ones in lanes < count
     const __m256i lane = _mm256_setr_epi64x(0, 1, 2, 3);
     return _mm256_cmpgt_epi64(_mm256_set1_epi64x(count), lane);

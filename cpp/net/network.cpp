@@ -271,9 +271,15 @@ void Network<T>::reserve(StepBuffers& buffers, index_t rows) const {
   buffers.output.resize(layers_.size());
   buffers.dropout_scale.resize(layers_.size());
   if (rows <= buffers.capacity) return;
-  index_t widest = 0;
+  buffers.narrow = takes_narrow_kernels();
+  const index_t padded = kernels().typed<T>().narrow_width;
+  index_t widest = buffers.narrow ? padded : 0;
   for (std::size_t l = 0; l < layers_.size(); ++l) {
     const DenseLayer& layer = layers_[l];
+    if (buffers.narrow) {  // the output layer's rows compact, for the loss
+      buffers.output[l] = AlignedBuffer<T>(rows * (l + 1 < layers_.size() ? padded : layer.out));
+      continue;
+    }
     if (!fuses_activation(layer)) buffers.pre_activation[l] = AlignedBuffer<T>(rows * layer.out);
     if (has_own_output(layer)) buffers.output[l] = AlignedBuffer<T>(rows * layer.out);
     if (layer.dropout > 0) buffers.dropout_scale[l] = AlignedBuffer<T>(rows * layer.out);
@@ -285,8 +291,68 @@ void Network<T>::reserve(StepBuffers& buffers, index_t rows) const {
 }
 
 template <class T>
+bool Network<T>::takes_narrow_kernels() const {
+  const index_t width = kernels().typed<T>().narrow_width;
+  return std::all_of(layers_.begin(), layers_.end(), [&](const DenseLayer& layer) {
+    return layer.in <= width && layer.out <= width && layer.dropout == 0 &&
+           (layer.activation == Activation::relu || layer.activation == Activation::identity);
+  });
+}
+
+template <class T>
+NarrowLayer<T> Network<T>::narrow_layer(std::size_t l) const {
+  NarrowLayer<T> narrow;
+  narrow.in = layers_[l].in;
+  narrow.out = layers_[l].out;
+  narrow.weight = parameters_.data() + weight_offset(l);
+  narrow.bias = parameters_.data() + bias_offset(l);
+  narrow.relu = layers_[l].activation == Activation::relu;
+  return narrow;
+}
+
+template <class T>
+void Network<T>::narrow_forward(StepBuffers& buffers, const T* x, index_t n) const {
+  const auto& k = kernels().typed<T>();
+  const T* input = x;
+  index_t ld_input = n_inputs();
+  for (std::size_t l = 0; l < layers_.size(); ++l) {
+    const index_t ld_output = l + 1 < layers_.size() ? k.narrow_width : layers_[l].out;
+    k.narrow_forward(narrow_layer(l), n, input, ld_input, buffers.output[l].data(), ld_output);
+    input = buffers.output[l].data();
+    ld_input = ld_output;
+  }
+}
+
+template <class T>
+void Network<T>::narrow_backward(StepBuffers& buffers, const T* x, index_t n, T* gradients) const {
+  const auto& k = kernels().typed<T>();
+  index_t ld_delta = n_outputs();
+  for (std::size_t l = layers_.size(); l-- > 0;) {
+    const bool below = l > 0;
+    k.narrow_backward(narrow_layer(l), n, below ? buffers.output[l - 1].data() : x,
+                      below ? k.narrow_width : n_inputs(), buffers.delta.data(), ld_delta,
+                      gradients + weight_offset(l), gradients + bias_offset(l),
+                      below && layers_[l - 1].activation == Activation::relu,
+                      below ? buffers.delta_next.data() : nullptr, k.narrow_width);
+    std::swap(buffers.delta, buffers.delta_next);
+    ld_delta = k.narrow_width;
+  }
+}
+
+template <class T>
+const T* Network<T>::top_output(const StepBuffers& buffers) const {
+  const std::size_t last = layers_.size() - 1;
+  return buffers.narrow || has_own_output(layers_[last]) ? buffers.output[last].data()
+                                                         : buffers.pre_activation[last].data();
+}
+
+template <class T>
 void Network<T>::forward_for_training(StepBuffers& buffers, const T* x, index_t first, index_t n,
                                       uint64_t dropout_seed) const {
+  if (buffers.narrow) {
+    narrow_forward(buffers, x, n);
+    return;
+  }
   const auto& k = kernels().typed<T>();
   const T* input = x;
   for (std::size_t l = 0; l < layers_.size(); ++l) {
@@ -332,6 +398,10 @@ const T* Network<T>::derivative_input(const StepBuffers& buffers, std::size_t l)
 
 template <class T>
 void Network<T>::backward(StepBuffers& buffers, const T* x, index_t n, T* gradients) const {
+  if (buffers.narrow) {
+    narrow_backward(buffers, x, n, gradients);
+    return;
+  }
   const auto& k = kernels().typed<T>();
   for (std::size_t l = layers_.size(); l-- > 0;) {
     const DenseLayer& layer = layers_[l];
@@ -377,8 +447,7 @@ double Network<T>::chunk_loss_and_gradient(StepBuffers& buffers, const T* x, ind
                                            T* gradients, index_t* correct) const {
   forward_for_training(buffers, x, first, n, dropout_seed);
   const std::size_t last = layers_.size() - 1;
-  const T* output = has_own_output(layers_[last]) ? buffers.output[last].data()
-                                                  : buffers.pre_activation[last].data();
+  const T* output = top_output(buffers);
   const index_t width = n_outputs();
   T* delta = buffers.delta.data();
   const auto& k = kernels().typed<T>();

@@ -72,8 +72,11 @@ class Network {
   // pre-activation z = x·Wᵀ + b (unless the activation is fused), the output h (activation
   // and dropout applied; z itself for a bare linear layer), the dropout multipliers (0 or
   // 1/(1−p)), and two buffers for the gradient flowing back.
+  // A narrow net (see takes_narrow_kernels) keeps every layer's output, hidden ones in padded
+  // rows, no pre-activations, and its gradients in padded rows.
   struct StepBuffers {
     index_t capacity = 0;
+    bool narrow = false;
     std::vector<AlignedBuffer<T>> pre_activation, output, dropout_scale;
     AlignedBuffer<T> delta, delta_next;
   };
@@ -86,6 +89,14 @@ class Network {
   void forward_for_training(StepBuffers& buffers, const T* x, index_t first, index_t n,
                             uint64_t dropout_seed) const;
   void backward(StepBuffers& buffers, const T* x, index_t n, T* gradients) const;
+  // Whether every layer takes the narrow kernels: at most narrow_width wide, ReLU or linear,
+  // no dropout.
+  bool takes_narrow_kernels() const;
+  NarrowLayer<T> narrow_layer(std::size_t l) const;
+  void narrow_forward(StepBuffers& buffers, const T* x, index_t n) const;
+  void narrow_backward(StepBuffers& buffers, const T* x, index_t n, T* gradients) const;
+  // The output layer's output (before its own activation when that is linear).
+  const T* top_output(const StepBuffers& buffers) const;
   // Where layer l's activation derivative is evaluated: its pre-activation, or its output
   // when the activation is fused into the forward GEMM (see network.cpp).
   const T* derivative_input(const StepBuffers& buffers, std::size_t l) const;
