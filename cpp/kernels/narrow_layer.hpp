@@ -5,9 +5,9 @@
 // layers, outputs and gradients travel in rows padded to narrow_width, moved in whole
 // vectors. Through gemm, each of such a step's products paid gemm's dispatch and packing, and
 // ReLU's derivative and the bias gradients took passes of their own: a 1-(10×5)-1 step on 50
-// points took 3.68–3.74 µs, here 3.43–3.53 (Zen 4, C++ harness, min of 11–15 runs
-// interleaved; 1-3-1 0.69 → 0.65 µs). What is left is mostly FMAs: a 10-wide row fills 10 of
-// a 512-bit vector's 16 lanes.
+// points took 3.68–3.74 µs, here 2.99–3.00 (Zen 4, C++ harness, min of 13 runs interleaved;
+// 1-3-1 0.69 → 0.49 µs). What is left is mostly FMAs: a 10-wide row fills 10 of a 512-bit
+// vector's 16 lanes.
 // The products sum as gemm's register tiles do (terms in order, from zero, in FMAs; the bias
 // and ReLU after), but for a weight-gradient row or column summed alone (see
 // outer_product_sums).
