@@ -95,7 +95,7 @@ class Network {
   NarrowLayer<T> narrow_layer(std::size_t l) const;
   void narrow_forward(StepBuffers& buffers, const T* x, index_t n) const;
   void narrow_backward(StepBuffers& buffers, const T* x, index_t n, T* gradients) const;
-  // The output layer's output (before its own activation when that is linear).
+  // The output layer's values, which the loss compares with the targets.
   const T* top_output(const StepBuffers& buffers) const;
   // Where layer l's activation derivative is evaluated: its pre-activation, or its output
   // when the activation is fused into the forward GEMM (see network.cpp).
