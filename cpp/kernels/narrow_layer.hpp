@@ -180,6 +180,21 @@ template <int R, class F>
   }
 }
 
+// For each block of R rows of A (rows lda apart; the last block may be shorter): c = the
+// block's rows times the k packed rows (tile_rows), then finish(i, c[r]) for each row i of it.
+template <class Shape, int R, class T, class Finish>
+[[gnu::always_inline]] inline void rows_times_packed(index_t n, const T* a, index_t lda, index_t k,
+                                                     const T* packed, const Finish& finish) {
+  for (index_t i = 0; i < n; i += R) {
+    const index_t rows = smaller(R, n - i);
+    const T* a_row[R];
+    row_pointers(a, lda, i, rows, a_row);
+    typename Shape::Vec::reg c[R][Shape::nv];
+    tile_rows<Shape>(k, a_row, packed, c);
+    for_rows<R>(rows, [&](int r) { finish(i + r, c[r]); });
+  }
+}
+
 template <class T>
 void narrow_forward(const NarrowLayer<T>& layer, index_t n, const T* x, index_t ldx, T* y,
                     index_t ldy) {
@@ -196,23 +211,15 @@ void narrow_forward(const NarrowLayer<T>& layer, index_t n, const T* x, index_t 
     typename S::reg bias[Shape::nv];
     load_row<Shape>(layer.bias, out, false, bias);
     const auto rows_of_y = [&](auto with_relu, auto padded) {
-      for (index_t i = 0; i < n; i += R) {
-        const index_t rows = smaller(R, n - i);
-        const T* x_row[R];
-        row_pointers(x, ldx, i, rows, x_row);
-        typename S::reg c[R][Shape::nv];
-        tile_rows<Shape>(in, x_row, weight_t, c);
-        const auto finish_row = [&](int r) {
-          FASTMLP_UNROLL_FULLY
-          for (int v = 0; v < Shape::nv; ++v) {
-            c[r][v] = S::add(c[r][v], bias[v]);
-            // max(0, x): x when x is NaN, as ReluAct (x < 0 ? 0 : x)
-            if (with_relu) c[r][v] = S::max(S::zero(), c[r][v]);
-          }
-          store_row<Shape>(y + (i + r) * ldy, out, padded, c[r]);
-        };
-        for_rows<R>(rows, finish_row);
-      }
+      rows_times_packed<Shape, R>(n, x, ldx, in, weight_t, [&](index_t i, auto& y_row) {
+        FASTMLP_UNROLL_FULLY
+        for (int v = 0; v < Shape::nv; ++v) {
+          y_row[v] = S::add(y_row[v], bias[v]);
+          // max(0, x): x when x is NaN, as ReluAct (x < 0 ? 0 : x)
+          if (with_relu) y_row[v] = S::max(S::zero(), y_row[v]);
+        }
+        store_row<Shape>(y + i * ldy, out, padded, y_row);
+      });
     };
     with_flag(relu, [&](auto with_relu) {
       with_flag(padded_y, [&](auto padded) { rows_of_y(with_relu, padded); });
@@ -299,25 +306,17 @@ void narrow_backward(const NarrowLayer<T>& layer, index_t n, const T* x, index_t
     pack_sliver<Shape::width>(layer.weight, 1, in, in, out, weight);
     const bool padded_dx = ld_dx == narrow_width<T>;
     const auto rows_of_dx = [&](auto with_relu, auto both_padded) {
-      for (index_t i = 0; i < n; i += R) {
-        const index_t rows = smaller(R, n - i);
-        const T* delta_row[R];
-        row_pointers(delta, ld_delta, i, rows, delta_row);
-        typename S::reg c[R][Shape::nv];
-        tile_rows<Shape>(out, delta_row, weight, c);
-        const auto finish_row = [&](int r) {
-          if (with_relu) {
-            typename S::reg x_row[Shape::nv];
-            load_row<Shape>(x + (i + r) * ldx, in, both_padded || padded_x, x_row);
-            FASTMLP_UNROLL_FULLY
-            for (int v = 0; v < Shape::nv; ++v) {
-              c[r][v] = S::mul(c[r][v], S::relu_derivative(x_row[v]));
-            }
+      rows_times_packed<Shape, R>(n, delta, ld_delta, out, weight, [&](index_t i, auto& dx_row) {
+        if (with_relu) {
+          typename S::reg x_row[Shape::nv];
+          load_row<Shape>(x + i * ldx, in, both_padded || padded_x, x_row);
+          FASTMLP_UNROLL_FULLY
+          for (int v = 0; v < Shape::nv; ++v) {
+            dx_row[v] = S::mul(dx_row[v], S::relu_derivative(x_row[v]));
           }
-          store_row<Shape>(dx + (i + r) * ld_dx, in, both_padded || padded_dx, c[r]);
-        };
-        for_rows<R>(rows, finish_row);
-      }
+        }
+        store_row<Shape>(dx + i * ld_dx, in, both_padded || padded_dx, dx_row);
+      });
     };
     // A narrow net's hidden rows are padded: the case compiled without tests.
     with_flag(below_relu, [&](auto with_relu) {
