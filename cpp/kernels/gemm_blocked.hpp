@@ -148,6 +148,30 @@ constexpr auto with_tile_shape(index_t cols, const F& f) {
   return f(TileShape<Simd<T>, Blocking<T>::nv>{});
 }
 
+// acc[r][v] = Σ_p a(r, p)·b[p·b_rs + v·L] over p < k for r < R, v < NV: a register tile's
+// sums, terms in order from zero, in FMAs, with the values of A broadcast.
+template <class S, int R, int NV, class T, class A>
+[[gnu::always_inline]] inline void tile_sums(index_t k, const A& a, const T* b, index_t b_rs,
+                                             typename S::reg (&acc)[R][NV]) {
+  FASTMLP_UNROLL_FULLY
+  for (int r = 0; r < R; ++r) {
+    FASTMLP_UNROLL_FULLY
+    for (int v = 0; v < NV; ++v) acc[r][v] = S::zero();
+  }
+#pragma GCC unroll 4
+  for (index_t p = 0; p < k; ++p) {
+    typename S::reg bv[NV];
+    FASTMLP_UNROLL_FULLY
+    for (int v = 0; v < NV; ++v) bv[v] = S::load(b + p * b_rs + v * S::lanes);
+    FASTMLP_UNROLL_FULLY
+    for (int r = 0; r < R; ++r) {
+      const typename S::reg av = S::broadcast(a(r, p));
+      FASTMLP_UNROLL_FULLY
+      for (int v = 0; v < NV; ++v) acc[r][v] = S::fma(av, bv[v], acc[r][v]);
+    }
+  }
+}
+
 // The register tile: acc = Σ_p A(r, p)·b[p*b_rs + c] with A(r, p) at a[r*a_rs + p*a_cs] (a
 // packed sliver: a_rs = 1, a_cs = MR; or MR rows of A read in place: a_rs = lda, a_cs = 1,
 // or, transposed, a_rs = 1, a_cs = lda) and B a packed sliver (b_rs = NR) or NR columns read
@@ -166,23 +190,7 @@ template <class S, int NV, class T>
   using reg = typename S::reg;
   constexpr int MR = Blocking<T>::mr, L = S::lanes, NR = NV * L;
   reg acc[MR][NV];
-  FASTMLP_UNROLL_FULLY
-  for (int r = 0; r < MR; ++r) {
-    FASTMLP_UNROLL_FULLY
-    for (int v = 0; v < NV; ++v) acc[r][v] = S::zero();
-  }
-#pragma GCC unroll 4
-  for (index_t p = 0; p < kc; ++p) {
-    reg bv[NV];
-    FASTMLP_UNROLL_FULLY
-    for (int v = 0; v < NV; ++v) bv[v] = S::load(b + p * b_rs + v * L);
-    FASTMLP_UNROLL_FULLY
-    for (int r = 0; r < MR; ++r) {
-      const reg av = S::broadcast(a[r * a_rs + p * a_cs]);
-      FASTMLP_UNROLL_FULLY
-      for (int v = 0; v < NV; ++v) acc[r][v] = S::fma(av, bv[v], acc[r][v]);
-    }
-  }
+  tile_sums<S>(kc, [&](int r, index_t p) { return a[r * a_rs + p * a_cs]; }, b, b_rs, acc);
   const reg alpha_v = S::broadcast(alpha), beta_v = S::broadcast(beta);
   // Lanes [0, count) of C(r, v·L...) = alpha·acc + beta·C (+ bias, ReLU when fused); count is
   // L (a literal, so the masks fold away) but at a tile's right edge.

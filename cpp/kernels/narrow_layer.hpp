@@ -5,9 +5,9 @@
 // layers, outputs and gradients travel in rows padded to narrow_width, moved in whole
 // vectors. Through gemm, each of such a step's products paid gemm's dispatch and packing, and
 // ReLU's derivative and the bias gradients took passes of their own: a 1-(10×5)-1 step on 50
-// points took 3.68–3.74 µs, here 2.99–3.00 (Zen 4, C++ harness, min of 13 runs interleaved;
-// 1-3-1 0.69 → 0.49 µs). What is left is mostly FMAs: a 10-wide row fills 10 of a 512-bit
-// vector's 16 lanes.
+// points took 3.68–3.74 µs, here 2.92–3.06 (Zen 4, C++ harness, min of 9–13 runs
+// interleaved; 1-3-1 0.69 → 0.49–0.52 µs). What is left is mostly FMAs: a 10-wide row fills
+// 10 of a 512-bit vector's 16 lanes.
 // The products sum as gemm's register tiles do (terms in order, from zero, in FMAs; the bias
 // and ReLU after), but for a weight-gradient row or column summed alone (see
 // outer_product_sums).
@@ -55,31 +55,6 @@ template <class Shape, class T>
       S::store(p + v * L, row[v]);
     } else if (left > 0) {
       S::store_first(p + v * L, row[v], left);
-    }
-  }
-}
-
-// c[r] = Σ_p a_row[r][p]·b[p] (p < k, Shape-wide rows b[p] at packed[p·width]) for R rows:
-// a register tile, with the rows' A values broadcast from memory.
-template <class Shape, int R, class T>
-[[gnu::always_inline]] inline void tile_rows(index_t k, const T* const (&a_row)[R], const T* packed,
-                                             typename Shape::Vec::reg (&c)[R][Shape::nv]) {
-  using S = typename Shape::Vec;
-  using reg = typename S::reg;
-  FASTMLP_UNROLL_FULLY
-  for (int r = 0; r < R; ++r) {
-    FASTMLP_UNROLL_FULLY
-    for (int v = 0; v < Shape::nv; ++v) c[r][v] = S::zero();
-  }
-  for (index_t p = 0; p < k; ++p) {
-    reg b[Shape::nv];
-    FASTMLP_UNROLL_FULLY
-    for (int v = 0; v < Shape::nv; ++v) b[v] = S::load(packed + p * Shape::width + v * S::lanes);
-    FASTMLP_UNROLL_FULLY
-    for (int r = 0; r < R; ++r) {
-      const reg a = S::broadcast(a_row[r][p]);
-      FASTMLP_UNROLL_FULLY
-      for (int v = 0; v < Shape::nv; ++v) c[r][v] = S::fma(a, b[v], c[r][v]);
     }
   }
 }
@@ -181,7 +156,8 @@ template <int R, class F>
 }
 
 // For each block of R rows of A (rows lda apart; the last block may be shorter): c = the
-// block's rows times the k packed rows (tile_rows), then finish(i, c[r]) for each row i of it.
+// block's rows times the k packed rows (a register tile), then finish(i, c[r]) for each row i of
+// it.
 template <class Shape, int R, class T, class Finish>
 [[gnu::always_inline]] inline void rows_times_packed(index_t n, const T* a, index_t lda, index_t k,
                                                      const T* packed, const Finish& finish) {
@@ -190,7 +166,8 @@ template <class Shape, int R, class T, class Finish>
     const T* a_row[R];
     row_pointers(a, lda, i, rows, a_row);
     typename Shape::Vec::reg c[R][Shape::nv];
-    tile_rows<Shape>(k, a_row, packed, c);
+    tile_sums<typename Shape::Vec>(
+        k, [&](int r, index_t p) { return a_row[r][p]; }, packed, Shape::width, c);
     for_rows<R>(rows, [&](int r) { finish(i + r, c[r]); });
   }
 }
