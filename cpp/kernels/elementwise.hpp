@@ -12,6 +12,7 @@
 #include "kernels/activation_math.hpp"
 #include "kernels/parallel.hpp"
 #include "kernels/threads.hpp"
+#include "kernels/vector_part.hpp"
 
 namespace fastmlp::FASTMLP_ISA_NAMESPACE {
 
@@ -219,22 +220,11 @@ void bias_gradient(index_t m, index_t n, const T* dy, T* db) {
 #pragma GCC unroll 8
         for (int v = 0; v < vectors; ++v) {  // whole vectors, then one masked, then none
           const index_t left = width - v * L;
-          if (left >= L) {
-            sum[v] = S::add(sum[v], S::load(row + v * L));
-          } else if (left > 0) {
-            sum[v] = S::add(sum[v], S::load_first(row + v * L, left));
-          }
+          if (left > 0) sum[v] = S::add(sum[v], load_part<S>(row + v * L, left));
         }
       }
 #pragma GCC unroll 8
-      for (int v = 0; v < vectors; ++v) {
-        const index_t left = width - v * L;
-        if (left >= L) {
-          S::store(db + jc + v * L, sum[v]);
-        } else if (left > 0) {
-          S::store_first(db + jc + v * L, sum[v], left);
-        }
-      }
+      for (int v = 0; v < vectors; ++v) store_part<S>(db + jc + v * L, sum[v], width - v * L);
     }
   });
 }

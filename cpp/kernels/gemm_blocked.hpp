@@ -21,6 +21,7 @@
 #include "kernels/activation_math.hpp"
 #include "kernels/parallel.hpp"
 #include "kernels/threads.hpp"
+#include "kernels/vector_part.hpp"
 #include "kernels/workspace.hpp"
 
 namespace fastmlp::FASTMLP_ISA_NAMESPACE {
@@ -61,12 +62,7 @@ void pack_sliver(const T* src, index_t stride_w, index_t stride_p, index_t width
       T* d = dst + p * W;
       if constexpr (W % L == 0) {  // in vectors: element by element, a narrow edge took 2.5×
         FASTMLP_UNROLL_FULLY
-        for (index_t w = 0; w < W; w += L) {
-          const index_t left = width - w;
-          S::store(d + w, left >= L  ? S::load(s + w)
-                          : left > 0 ? S::load_first(s + w, left)
-                                     : S::zero());
-        }
+        for (index_t w = 0; w < W; w += L) S::store(d + w, load_part<S>(s + w, width - w));
       } else {  // slivers of A (W = MR)
         for (index_t w = 0; w < W; ++w) d[w] = w < width ? s[w] : T(0);
       }
@@ -398,11 +394,7 @@ void vector_times_rows(index_t k, T alpha, const T* x, index_t inc_x, MatrixView
         FASTMLP_UNROLL_FULLY
         for (int v = 0; v < 4; ++v) {  // whole vectors, then one masked, then none
           const index_t left = width - v * L;
-          if (left >= L) {
-            acc[v] = S::fma(xv, S::load(row + v * L), acc[v]);
-          } else if (left > 0) {
-            acc[v] = S::fma(xv, S::load_first(row + v * L, left), acc[v]);
-          }
+          if (left > 0) acc[v] = S::fma(xv, load_part<S>(row + v * L, left), acc[v]);
         }
       }
     }

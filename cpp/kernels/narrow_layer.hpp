@@ -20,6 +20,7 @@
 #endif
 
 #include "kernels/gemm_blocked.hpp"
+#include "kernels/vector_part.hpp"
 
 namespace fastmlp::FASTMLP_ISA_NAMESPACE {
 
@@ -35,10 +36,7 @@ template <class Shape, class T>
   constexpr index_t L = S::lanes;
   FASTMLP_UNROLL_FULLY
   for (int v = 0; v < Shape::nv; ++v) {
-    const index_t left = count - v * L;
-    row[v] = padded || left >= L ? S::load(p + v * L)
-             : left > 0          ? S::load_first(p + v * L, left)
-                                 : S::zero();
+    row[v] = padded ? S::load(p + v * L) : load_part<S>(p + v * L, count - v * L);
   }
 }
 
@@ -50,11 +48,10 @@ template <class Shape, class T>
   constexpr index_t L = S::lanes;
   FASTMLP_UNROLL_FULLY
   for (int v = 0; v < Shape::nv; ++v) {
-    const index_t left = count - v * L;
-    if (padded || left >= L) {
+    if (padded) {
       S::store(p + v * L, row[v]);
-    } else if (left > 0) {
-      S::store_first(p + v * L, row[v], left);
+    } else {
+      store_part<S>(p + v * L, row[v], count - v * L);
     }
   }
 }
