@@ -58,7 +58,8 @@ def test_predict_matches_numpy(dtype):
 
 @pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-# More than 256 rows are predicted in 256-row chunks, threads taking whole chunks.
+# More than 256 rows are predicted in chunks of at most 256 rows, as even as they come (257 rows:
+# 128 and 129), threads taking whole chunks.
 @pytest.mark.parametrize("n", [257, 1300])
 def test_predict_in_chunks_matches_numpy_and_each_chunk_alone(n, dtype, threads, threads_restored):
     fm.set_num_threads(threads)
@@ -67,8 +68,10 @@ def test_predict_in_chunks_matches_numpy_and_each_chunk_alone(n, dtype, threads,
     y = net.predict(x)
     tol = 1e-4 if dtype == "float32" else 1e-12
     np.testing.assert_allclose(y, numpy_forward(net, x), rtol=tol, atol=tol)
-    for first in range(0, n, 256):
-        np.testing.assert_array_equal(y[first : first + 256], net.predict(x[first : first + 256]))
+    chunks = -(-n // 256)
+    bounds = [c * n // chunks for c in range(chunks + 1)]
+    for first, end in zip(bounds, bounds[1:]):
+        np.testing.assert_array_equal(y[first:end], net.predict(x[first:end]))
 
 
 def test_predict_takes_any_array_like_the_same_way():
