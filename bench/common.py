@@ -27,14 +27,16 @@ def _warm(fn: Callable[[], object], min_calls: int = 3, warm_time: float = 0.05)
     return best
 
 
-def interleaved_times(
+def interleaved_samples(
     fns: dict[str, Callable[[], object]],
     repeat: int = 7,
     min_time: float = 0.02,
     settle: dict[str, float] | None = None,
     setup: dict[str, Callable[[], object]] | None = None,
-) -> dict[str, float]:
-    """Median seconds per call of each function, the functions interleaved in every round.
+) -> dict[str, list[float]]:
+    """Seconds per call of each function in each of ``repeat`` rounds, the functions
+    interleaved in every round, in the opposite order every other round (so that none always
+    runs right after the same other one).
 
     Each function is warmed up (the first multi-thread calls start thread pools), then
     each round times one batch of every function, a batch being enough calls to last
@@ -50,15 +52,29 @@ def interleaved_times(
         batch[name] = max(1, math.ceil(min_time / max(_warm(fn), 1e-9)))
         time.sleep(settle.get(name, 0.0))
     samples: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(repeat):
-        for name, fn in fns.items():
-            n = batch[name]
+    names = list(fns)
+    for round_ in range(repeat):
+        for name in names if round_ % 2 == 0 else names[::-1]:
+            fn, n = fns[name], batch[name]
             setup.get(name, _nothing)()
             t0 = time.perf_counter()
             for _ in range(n):
                 fn()
             samples[name].append((time.perf_counter() - t0) / n)
             time.sleep(settle.get(name, 0.0))
+    return samples
+
+
+def interleaved_times(
+    fns: dict[str, Callable[[], object]],
+    repeat: int = 7,
+    min_time: float = 0.02,
+    settle: dict[str, float] | None = None,
+    setup: dict[str, Callable[[], object]] | None = None,
+) -> dict[str, float]:
+    """Median seconds per call of each function over interleaved rounds (see
+    ``interleaved_samples``)."""
+    samples = interleaved_samples(fns, repeat, min_time, settle, setup)
     return {name: statistics.median(ts) for name, ts in samples.items()}
 
 

@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,7 +32,13 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 import fastmlp as fm
-from bench.common import interleaved_times, machine_info, markdown_table, write_results
+from bench.common import (
+    interleaved_samples,
+    interleaved_times,
+    machine_info,
+    markdown_table,
+    write_results,
+)
 from bench.peak import measure_peak
 
 try:
@@ -522,17 +529,27 @@ def measure_rows(threads: int, quick: bool, peak: float | None) -> list[dict[str
 def scaling_rows(quick: bool) -> list[dict[str, Any]]:
     """fastmlp alone at 1 and at 2 threads, the two alternating batch by batch in the same
     rounds: the peer tables' two thread counts run minutes apart, and on a shared machine
-    that alone can move a row by 20 %."""
+    that alone can move a row by 20 %. "2 ÷ 1" is the median over rounds of each round's own
+    ratio (its two batches back to back), so that a slow stretch of the host, which slows
+    both batches of a round, does not count as a difference between the settings."""
     rows = []
+    repeat, min_time = rounds(quick)
     for case in all_cases(2, peers=False):
         fn = case.fns["fastmlp"]
         setup = {str(t): (lambda t=t: fm.set_num_threads(t)) for t in (1, 2)}
-        seconds = interleaved_times({"1": fn, "2": fn}, *rounds(quick), setup=setup)
-        one = case.values({"fastmlp": seconds["1"]})["fastmlp"]
-        two = case.values({"fastmlp": seconds["2"]})["fastmlp"]
-        gain = one / two if case.unit == "µs/call" else two / one
+        seconds = interleaved_samples({"1": fn, "2": fn}, 2 * repeat + 1, min_time, setup=setup)
+        ratios = [one / two for one, two in zip(seconds["1"], seconds["2"])]
+        one = case.values({"fastmlp": statistics.median(seconds["1"])})["fastmlp"]
+        two = case.values({"fastmlp": statistics.median(seconds["2"])})["fastmlp"]
         rows.append(
-            {"case": case.name, "unit": case.unit, "1 thread": one, "2 threads": two, "2 ÷ 1": gain}
+            {
+                "case": case.name,
+                "unit": case.unit,
+                "1 thread": one,
+                "2 threads": two,
+                "2 ÷ 1": statistics.median(ratios),
+                "rounds' 2 ÷ 1": f"{min(ratios):.3f}–{max(ratios):.3f}",
+            }
         )
     return rows
 
