@@ -59,7 +59,7 @@ def test_predict_matches_numpy(dtype):
 @pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 # More than 256 rows are predicted in chunks of at most 256 rows, as even as they come (257 rows:
-# 128 and 129), threads taking whole chunks.
+# 129 and 128), threads taking whole chunks.
 @pytest.mark.parametrize("n", [257, 1300])
 def test_predict_in_chunks_matches_numpy_and_each_chunk_alone(n, dtype, threads, threads_restored):
     fm.set_num_threads(threads)
@@ -69,7 +69,7 @@ def test_predict_in_chunks_matches_numpy_and_each_chunk_alone(n, dtype, threads,
     tol = 1e-4 if dtype == "float32" else 1e-12
     np.testing.assert_allclose(y, numpy_forward(net, x), rtol=tol, atol=tol)
     chunks = -(-n // 256)
-    bounds = [c * n // chunks for c in range(chunks + 1)]
+    bounds = [c * (n // chunks) + min(c, n % chunks) for c in range(chunks + 1)]
     for first, end in zip(bounds, bounds[1:]):
         np.testing.assert_array_equal(y[first:end], net.predict(x[first:end]))
 

@@ -127,7 +127,10 @@ struct ChunkPlan {
         chunks(std::max<index_t>(1, (rows + most_rows - 1) / most_rows)),
         chunks_per_group((chunks + max_chunk_groups - 1) / max_chunk_groups),
         groups((chunks + chunks_per_group - 1) / chunks_per_group) {}
-  index_t first_row(index_t chunk) const { return chunk * rows / chunks; }
+  // The first rows % chunks chunks take one row more (chunk·rows / chunks could overflow).
+  index_t first_row(index_t chunk) const {
+    return chunk * (rows / chunks) + std::min(chunk, rows % chunks);
+  }
   index_t rows_in(index_t chunk) const { return first_row(chunk + 1) - first_row(chunk); }
   index_t most_rows() const { return (rows + chunks - 1) / chunks; }
   index_t rows, chunks, chunks_per_group, groups;
