@@ -37,6 +37,7 @@ from bench.common import (
     interleaved_times,
     machine_info,
     markdown_table,
+    median_interval,
     write_results,
 )
 from bench.peak import measure_peak
@@ -531,7 +532,9 @@ def scaling_rows(quick: bool) -> list[dict[str, Any]]:
     rounds: the peer tables' two thread counts run minutes apart, and on a shared machine
     that alone can move a row by 20 %. "2 ÷ 1" is the median over rounds of each round's own
     ratio (its two batches back to back), so that a slow stretch of the host, which slows
-    both batches of a round, does not count as a difference between the settings."""
+    both batches of a round, does not count as a difference between the settings. Beside it,
+    an interval that holds the true median ratio with at least 95 % confidence: two threads
+    are faster, or slower, only when the whole interval lies above, or below, 1."""
     rows = []
     repeat, min_time = rounds(quick)
     for case in all_cases(2, peers=False):
@@ -539,6 +542,8 @@ def scaling_rows(quick: bool) -> list[dict[str, Any]]:
         setup = {str(t): (lambda t=t: fm.set_num_threads(t)) for t in (1, 2)}
         seconds = interleaved_samples({"1": fn, "2": fn}, 2 * repeat + 1, min_time, setup=setup)
         ratios = [one / two for one, two in zip(seconds["1"], seconds["2"])]
+        low, high = median_interval(ratios)
+        verdict = "faster" if low > 1 else "slower" if high < 1 else "no difference"
         one = case.values({"fastmlp": statistics.median(seconds["1"])})["fastmlp"]
         two = case.values({"fastmlp": statistics.median(seconds["2"])})["fastmlp"]
         rows.append(
@@ -548,7 +553,8 @@ def scaling_rows(quick: bool) -> list[dict[str, Any]]:
                 "1 thread": one,
                 "2 threads": two,
                 "2 ÷ 1": statistics.median(ratios),
-                "rounds' 2 ÷ 1": f"{min(ratios):.3f}–{max(ratios):.3f}",
+                "95 % interval": f"{low:.3f}–{high:.3f}",
+                "2 threads vs 1": verdict,
             }
         )
     return rows
