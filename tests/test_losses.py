@@ -135,7 +135,11 @@ def test_least_squares_rejects_scalars(value):
 # ---------------------------------------------------------------------------------------
 # softmax_cross_entropy
 # ---------------------------------------------------------------------------------------
-CE_SHAPES = [(1, 1), (1, 5), (5, 3), (7, 17), (4000, 10), (3, 1000)]
+# Rows and classes on both sides of the kernel's 16-row blocks, its vector widths (8, 16)
+# and its 32-class limit for blocks turned class-major.
+CE_SHAPES = [
+    (1, 1), (1, 5), (5, 3), (7, 17), (31, 9), (17, 16), (33, 32), (16, 33), (4000, 10), (3, 1000)
+]  # fmt: skip
 
 
 def assert_ce_close(loss, grad, expected_loss, expected_grad, logits, reduction, factor=1):

@@ -129,21 +129,97 @@ T row_max(const T* row, index_t n) {
   return largest;
 }
 
+// Softmax with cross-entropy for a few classes, softmax_rows rows at a time: the block is
+// turned class-major (t[j][r] = z(r, j)) by register transposes so that every step runs
+// across the rows in vectors. Row by row, a row of 10 classes was two scalar max chains, a
+// scalar sum and a scale loop: 22 ns a row (2.8 % of a Figure 20.2 2×100 epoch), here 15
+// (AVX-512; AVX2 23 → 19). The same operations in the same order as row by row, so the same
+// bits. Vectors of 4 lanes take too many transposes: SSE2's floats 31 → 37 ns, so they stay
+// row by row.
+constexpr index_t softmax_rows = 16, softmax_max_classes = 32;
+template <class T>
+constexpr bool softmax_class_major = Simd<T>::lanes >= 8;
+
+// The loss of `rows` ≤ softmax_rows rows of n ≤ softmax_max_classes classes, summed in row
+// order from `sum`, and their gradient (see softmax_cross_entropy).
+template <class T>
+double softmax_cross_entropy_rows(index_t rows, index_t n, const T* z, const int64_t* labels,
+                                  const T* row_weight, T* dz, double scale, double sum) {
+  using S = Simd<T>;
+  constexpr index_t R = softmax_rows, L = S::lanes;
+  static_assert(R % L == 0 && softmax_max_classes % L == 0);
+  alignas(64) T t[softmax_max_classes][R];
+  alignas(64) T top[R], factor[R];
+  alignas(64) double total[R], row_scale[R];
+  // L×L blocks of z, turned over; rows past `rows` are zeros, computed on, never stored.
+  for (index_t r0 = 0; r0 < R; r0 += L) {
+    for (index_t j0 = 0; j0 < n; j0 += L) {
+      typename S::reg block[L];
+      for (index_t r = 0; r < L; ++r) {
+        block[r] = r0 + r < rows ? load_part<S>(z + (r0 + r) * n + j0, n - j0) : S::zero();
+      }
+      S::transpose(block);
+      for (index_t j = 0; j < L; ++j) S::store(t[j0 + j] + r0, block[j]);
+    }
+  }
+  for (index_t r = 0; r < R; ++r) top[r] = t[0][r];
+  for (index_t j = 1; j < n; ++j) {  // NaN ignored unless in the first column, as row_max
+    for (index_t r = 0; r < R; ++r) top[r] = t[j][r] > top[r] ? t[j][r] : top[r];
+  }
+  for (index_t j = 0; j < n; ++j) {  // shifted by the max, so every term is in (0, 1]
+    for (index_t r = 0; r < R; ++r) t[j][r] = exp_nonpositive(t[j][r] - top[r]);
+  }
+  for (index_t r = 0; r < R; ++r) total[r] = 0;
+  for (index_t j = 0; j < n; ++j) {
+    for (index_t r = 0; r < R; ++r) total[r] += double(t[j][r]);
+  }
+  for (index_t r = 0; r < R; ++r) factor[r] = T(0);
+  for (index_t r = 0; r < rows; ++r) {
+    row_scale[r] = row_weight ? scale * double(row_weight[r]) : scale;
+    const double log_sum_exp = double(top[r]) + std::log(total[r]);
+    sum += (log_sum_exp - double(z[r * n + labels[r]])) * row_scale[r];
+    factor[r] = T(row_scale[r] / total[r]);
+  }
+  for (index_t j = 0; j < n; ++j) {
+    for (index_t r = 0; r < R; ++r) t[j][r] *= factor[r];
+  }
+  for (index_t r0 = 0; r0 < rows; r0 += L) {
+    for (index_t j0 = 0; j0 < n; j0 += L) {
+      typename S::reg block[L];
+      for (index_t j = 0; j < L; ++j) block[j] = S::load(t[j0 + j] + r0);
+      S::transpose(block);
+      for (index_t r = 0; r < smaller(L, rows - r0); ++r) {
+        store_part<S>(dz + (r0 + r) * n + j0, block[r], n - j0);
+      }
+    }
+  }
+  for (index_t r = 0; r < rows; ++r) dz[r * n + labels[r]] -= T(row_scale[r]);
+  return sum;
+}
+
 template <class T>
 double softmax_cross_entropy(index_t m, index_t n, const T* logits, const int64_t* labels,
                              const T* row_weight, T* dlogits, double scale) {
   // ~4 operations per element (shift, exponential, sum, scale) and ~20 per row for the log.
   const double work_per_row = 4.0 * double(n) + 20.0;
   return sum_over_row_blocks(m, work_per_row, [&](index_t begin, index_t end) {
-    // Three passes, so that the exponentials run as one long vectorized loop even when rows
-    // are short (10 classes): each row less its max, e^ of everything, then the row sums.
+    double sum = 0;
+    if (softmax_class_major<T> && n <= softmax_max_classes) {
+      for (index_t i = begin; i < end; i += softmax_rows) {
+        sum = softmax_cross_entropy_rows(smaller(softmax_rows, end - i), n, logits + i * n,
+                                         labels + i, row_weight ? row_weight + i : nullptr,
+                                         dlogits + i * n, scale, sum);
+      }
+      return sum;
+    }
+    // Three passes, so that the exponentials run as one long vectorized loop: each row less
+    // its max, e^ of everything, then the row sums.
     for (index_t i = begin; i < end; ++i) {
       const T* z = logits + i * n;
       const T z_max = row_max(z, n);
       for (index_t j = 0; j < n; ++j) dlogits[i * n + j] = z[j] - z_max;
     }
     for (index_t j = begin * n; j < end * n; ++j) dlogits[j] = exp_nonpositive(dlogits[j]);
-    double sum = 0;
     for (index_t i = begin; i < end; ++i) {
       const double row_scale = row_weight ? scale * double(row_weight[i]) : scale;
       const T* z = logits + i * n;
