@@ -83,7 +83,8 @@ def median_interval(values: list[float], confidence: float = 0.95) -> tuple[floa
     drawn from with at least ``confidence``: the j-th smallest and j-th largest value, j the
     largest index with P(Binomial(n, ½) < j) ≤ (1 − confidence)/2 (the sign test's interval;
     Conover, *Practical Nonparametric Statistics*, §3.2). With 19 values, the 5th smallest and
-    the 5th largest (98 %). The whole range when there are too few values for ``confidence``."""
+    the 5th largest (98 %). ValueError when there are too few values for ``confidence``
+    (fewer than 6 for 95 %)."""
     ordered = sorted(values)
     n = len(ordered)
     tail = (1 - confidence) / 2
@@ -93,7 +94,8 @@ def median_interval(values: list[float], confidence: float = 0.95) -> tuple[floa
         if below > tail:
             break
         j += 1
-    j = max(j, 1)
+    if j == 0:
+        raise ValueError(f"{n} values cannot bound a median with {confidence:.0%} confidence")
     return ordered[j - 1], ordered[n - j]
 
 
