@@ -515,11 +515,12 @@ bool a_sliver_in_place(MatrixView<T> a, index_t rows) {
 }
 
 // Whether packing B pays: a packed sliver is contiguous, but is only worth the copy when
-// many row tiles reuse it; with few rows, slivers of a row-major B are read in place.
+// many row tiles reuse it; with up to Blocking<T>::b_in_place_tiles tiles of rows, slivers of
+// a row-major B are read in place.
 template <class T>
 bool b_sliver_in_place(MatrixView<T> b, index_t m, index_t cols) {
   constexpr index_t MR = Blocking<T>::mr, NR = Blocking<T>::nv * Simd<T>::lanes;
-  return b.cs == 1 && cols == NR && m <= 4 * MR;
+  return b.cs == 1 && cols == NR && m <= Blocking<T>::b_in_place_tiles * MR;
 }
 
 // Packing op(B) costs about a quarter of a cycle an element while B fits in about half an
