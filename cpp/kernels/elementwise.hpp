@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "kernels/activation_math.hpp"
+#include "kernels/gemm_blocked.hpp"
 #include "kernels/parallel.hpp"
 #include "kernels/threads.hpp"
 #include "kernels/vector_part.hpp"
@@ -151,16 +152,11 @@ double softmax_cross_entropy_rows(index_t rows, index_t n, const T* z, const int
   alignas(64) T t[softmax_max_classes][R];
   alignas(64) T top[R], factor[R];
   alignas(64) double total[R], row_scale[R];
-  // L×L blocks of z, turned over; rows past `rows` are zeros, computed on, never stored.
-  for (index_t r0 = 0; r0 < R; r0 += L) {
-    for (index_t j0 = 0; j0 < n; j0 += L) {
-      typename S::reg block[L];
-      for (index_t r = 0; r < L; ++r) {
-        block[r] = r0 + r < rows ? load_part<S>(z + (r0 + r) * n + j0, n - j0) : S::zero();
-      }
-      S::transpose(block);
-      for (index_t j = 0; j < L; ++j) S::store(t[j0 + j] + r0, block[j]);
-    }
+  // z turned over as gemm packs a sliver of a transposed operand; rows past `rows` are
+  // zeros, computed on, never stored.
+  pack_sliver<R>(z, n, 1, rows, n, &t[0][0]);
+  for (index_t j = n; j < round_up(n, L); ++j) {  // unwritten by pack_sliver, read back below
+    for (index_t r = 0; r < R; ++r) t[j][r] = T(0);
   }
   for (index_t r = 0; r < R; ++r) top[r] = t[0][r];
   for (index_t j = 1; j < n; ++j) {  // NaN ignored unless in the first column, as row_max
