@@ -212,6 +212,24 @@ def test_softmax_probabilities_are_accurate_over_the_whole_exponent_range(dtype)
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+@pytest.mark.parametrize("classes", [3, 40])  # both sides of softmax_max_classes
+def test_softmax_cross_entropy_non_finite_logits_make_their_row_nan(classes, dtype):
+    # A diverged net's logits: NaN, or +inf (whose shift by the row's max is inf − inf).
+    # Their rows' gradients and the loss are NaN, never a finite-looking number; the other
+    # rows, in the same blocks of rows, are untouched.
+    logits = np.random.default_rng(0).normal(size=(20, classes)).astype(dtype)
+    labels = np.arange(20) % classes
+    expected_loss, expected_grad = softmax_ce_reference(logits, labels, "sum")
+    logits[3, 1], logits[17, 0] = np.nan, np.inf
+    loss, grad = fm.ops.softmax_cross_entropy(logits, labels, "sum")
+    assert math.isnan(loss)
+    assert np.all(np.isnan(grad[[3, 17]]))
+    finite = np.setdiff1d(np.arange(20), [3, 17])
+    tolerance = 4 * np.finfo(dtype).eps
+    np.testing.assert_allclose(grad[finite], expected_grad[finite], rtol=tolerance, atol=tolerance)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
 def test_softmax_cross_entropy_is_stable_for_huge_logits(reduction, dtype):
     logits = np.array(

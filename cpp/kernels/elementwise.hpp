@@ -104,8 +104,10 @@ double least_squares(index_t m, index_t n, const T* pred, const T* target, const
 // NaN gives NaN.
 inline float exp_nonpositive(float x) {
   constexpr float round_shift = 12582912.0f;  // 1.5·2^23: adding it rounds to an integer
+  constexpr std::uint32_t round_shift_bits = 0x4B400000;
   const float clamped = x < -87.3f ? -87.3f : x;
-  const float n = (clamped * 1.44269504088896341f + round_shift) - round_shift;
+  const float shifted = clamped * 1.44269504088896341f + round_shift;
+  const float n = shifted - round_shift;
   float r = clamped - n * 0.693359375f;  // ln 2 = 0.693359375 − 2.12194440e-4, hi exact
   r = r + n * 2.12194440e-4f;
   float p = 1.9875691500e-4f;
@@ -115,7 +117,11 @@ inline float exp_nonpositive(float x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   p = p * r * r + r + 1.0f;
-  const std::uint32_t bits = std::uint32_t(int(n) + 127) << 23;  // 2^n, n in [−126, 0]
+  // 2^n from `shifted`'s low mantissa bits, which hold n (its ulp is 1): the same as int(n)
+  // for every number, and defined for NaN, where int(NaN) is not (then p is NaN anyway).
+  std::uint32_t bits;
+  std::memcpy(&bits, &shifted, sizeof bits);
+  bits = (bits - round_shift_bits + 127) << 23;  // n in [−126, 0]
   float scale;
   std::memcpy(&scale, &bits, sizeof scale);
   return x < -87.3f ? 0.0f : p * scale;
