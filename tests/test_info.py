@@ -13,6 +13,15 @@ def test_info_reports_the_build():
     assert isinstance(info["openmp"], bool)
 
 
+def test_info_lists_each_isas_kernel_flags():
+    flags = fm.info()["compiler_flags"]
+    for isa in fm.info()["supported_isas"]:
+        assert f"{isa}: [" in flags
+    if fm.info()["compiler"].startswith(("GNU", "Clang", "AppleClang")):
+        # set for the kernel files alone, so the build's flags do not show them
+        assert flags.count("-fno-trapping-math") == len(fm.info()["supported_isas"])
+
+
 def test_fastmlp_info_command_prints_json():
     out = subprocess.run(
         [sys.executable, "-m", "fastmlp", "info"], check=True, capture_output=True, text=True
