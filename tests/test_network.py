@@ -500,6 +500,17 @@ def test_save_load_and_pickle_round_trip(tmp_path):
         assert np.array_equal(copy.predict(x), net.predict(x))
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_predict_refuses_nan_and_infinity_whatever_the_layout(dtype, bad):
+    net = fm.MLP(3, [4], 2, dtype=dtype, seed=0)
+    batch = np.ones((5, 3), dtype)
+    batch[4, 2] = bad
+    for x in (batch, batch[4], np.asfortranarray(batch), batch.astype(np.float16), batch.tolist()):
+        with pytest.raises(ValueError, match="X contains NaN or infinity"):
+            net.predict(x)
+
+
 def test_load_rejects_bad_files(tmp_path):
     path = tmp_path / "bad.safetensors"
     path.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json}      ")

@@ -1,5 +1,5 @@
 // The network, its optimizers and the training loop on numpy arrays: the compiled side of
-// fastmlp.MLP / Sequential. Python (fastmlp/_network.py) converts and validates what users
+// fastmlp.MLP / Sequential. Python (fastmlp/network.py) converts and validates what users
 // pass; the checks here keep the compiled functions safe when called directly.
 #include "bindings/pybind11.hpp"
 
@@ -8,6 +8,7 @@
 
 #include "bindings/arrays.hpp"
 #include "bindings/concurrent_use.hpp"
+#include "net/all_finite.hpp"
 #include "net/network.hpp"
 #include "net/optimizer.hpp"
 #include "net/train.hpp"
@@ -122,8 +123,9 @@ void bind_network(py::module_& m, const char* name) {
           "predict",
           [](Net& net, const py::object& x) -> py::object {
             // Only a C-contiguous, aligned ndarray of T holding one sample (n_inputs,) or a batch
-            // (n, n_inputs); for anything else None, and the Python layer converts x or says
-            // what is wrong with it. One sample gives (n_outputs,), a batch (n, n_outputs).
+            // (n, n_inputs) of finite numbers; for anything else None, and the Python layer
+            // converts x or says what is wrong with it. One sample gives (n_outputs,), a batch
+            // (n, n_outputs).
             if (Py_TYPE(x.ptr()) != py::detail::npy_api::get().PyArray_Type_) {
               return py::none();  // not an array, or a subclass (np.matrix, masked arrays)
             }
@@ -133,10 +135,11 @@ void bind_network(py::module_& m, const char* name) {
               return py::none();
             }
             const py::ssize_t rows = one_sample ? 1 : a.shape(0);
+            const T* input = static_cast<const T*>(a.data());
+            if (!all_finite(input, rows * net.n_inputs())) return py::none();
             const ConcurrentUse::Scope scope(net.use, Access::read, "predict");
             py::array_t<T> y = one_sample ? py::array_t<T>(py::ssize_t(net.n_outputs()))
                                           : py::array_t<T>({rows, py::ssize_t(net.n_outputs())});
-            const T* input = static_cast<const T*>(a.data());
             T* output = y.mutable_data();
             GilReleaseFor release(2.0 * double(rows) * double(net.n_parameters()));
             if (rows > 0) net.predict(input, rows, output);
