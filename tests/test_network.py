@@ -3,6 +3,7 @@ reproducibility across thread counts, save/load and bad input."""
 
 from __future__ import annotations
 
+import copy
 import pickle
 
 import numpy as np
@@ -495,9 +496,54 @@ def test_save_load_and_pickle_round_trip(tmp_path):
     x = np.random.default_rng(12).standard_normal((10, 4))
     path = tmp_path / "m.safetensors"
     fm.save(net, path)
-    for copy in (fm.load(path), pickle.loads(pickle.dumps(net))):
-        assert repr(copy) == repr(net)
-        assert np.array_equal(copy.predict(x), net.predict(x))
+    for restored in (fm.load(path), pickle.loads(pickle.dumps(net))):
+        assert repr(restored) == repr(net)
+        assert np.array_equal(restored.predict(x), net.predict(x))
+
+
+def test_save_method_load_and_pickle_keep_what_training_goes_on_with(tmp_path):
+    rng = np.random.default_rng(13)
+    x, y = rng.standard_normal((30, 3)), rng.integers(0, 2, 30)
+    for optimizer in (fm.optim.SGD(lr=0.1, momentum=0.9, nesterov=True), fm.optim.Adam(lr=0.01)):
+        net = fm.MLP(3, [5], 2, seed=14)
+        net.fit(x, y, optimizer=optimizer, epochs=4, seed=15)
+        net.save(tmp_path / "m.safetensors")
+        loaded = fm.load(tmp_path / "m.safetensors")
+        assert np.array_equal(loaded.predict(x), net.predict(x))
+        assert loaded.optimizer.config() == optimizer.config()  # settings, not the moments
+        # a pickle also keeps the velocity or moments and the step count: the same next steps
+        restored = pickle.loads(pickle.dumps(net))
+        net.fit(x, y, epochs=3, seed=16)
+        restored.fit(x, y, epochs=3, seed=16)
+        assert np.array_equal(restored.parameters, net.parameters)
+
+
+def test_a_schedule_that_cannot_be_pickled_is_dropped_with_a_warning():
+    net = fm.MLP(2, [3], 1, seed=0)
+    net.fit(np.ones((4, 2)), np.ones(4), optimizer=fm.optim.SGD(schedule=lambda e: 0.5**e))
+    with pytest.warns(RuntimeWarning, match="cannot be pickled"):
+        restored = pickle.loads(pickle.dumps(net))
+    assert restored.optimizer.schedule is None and net.optimizer.schedule is not None
+
+
+def test_a_dense_layer_belongs_to_one_network():
+    net = fm.MLP(2, [3], 1, seed=0)
+    with pytest.raises(ValueError, match=r"Dense\(2, 3\) is already in a network"):
+        fm.Sequential(net.layers[0], fm.ReLU(), fm.Dense(3, 1))
+    dense = fm.Dense(2, 2)
+    with pytest.raises(ValueError, match="twice in this network"):
+        fm.Sequential(dense, dense)
+    x = np.ones((1, 2))
+    # copy.copy is a second handle on the same network, as for a torch module
+    handle = copy.copy(net)
+    net.layers[0].weight[...] = 0
+    assert np.array_equal(handle.predict(x), net.predict(x))
+    assert np.array_equal(handle.state_dict()["0.weight"], np.zeros((3, 2)))
+    # copy.deepcopy an independent one, whose layers are its own
+    twin = copy.deepcopy(net)
+    twin.layers[0].weight[...] = 1
+    assert np.array_equal(net.state_dict()["0.weight"], np.zeros((3, 2)))
+    assert not np.array_equal(twin.predict(x), net.predict(x))
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -509,6 +555,14 @@ def test_predict_refuses_nan_and_infinity_whatever_the_layout(dtype, bad):
     for x in (batch, batch[4], np.asfortranarray(batch), batch.astype(np.float16), batch.tolist()):
         with pytest.raises(ValueError, match="X contains NaN or infinity"):
             net.predict(x)
+
+
+def test_binary_cross_entropy_refuses_a_network_ending_in_a_sigmoid():
+    net = fm.MLP(3, [4], 2, output_activation="sigmoid", seed=0)
+    x, y = np.ones((4, 3)), np.ones((4, 2))
+    for call in (net.fit, net.loss_and_gradient, net.evaluate):
+        with pytest.raises(ValueError, match="would be applied twice"):
+            call(x, y, loss="binary_cross_entropy")
 
 
 def test_load_rejects_bad_files(tmp_path):
@@ -570,14 +624,34 @@ def test_weight_views_write_through():
             ValueError,
             "unknown optimizer",
         ),
+        (
+            np.ones((5, 4)),
+            np.eye(2)[np.zeros(5, int)],
+            {
+                "loss": "binary_cross_entropy",
+                "optimizer": "lbfgs",
+                "validation_data": (np.ones((5, 4)), np.eye(2)[np.zeros(5, int)]),
+            },
+            ValueError,
+            "validation_data and progress are not supported",
+        ),
+        (
+            np.ones((5, 4)),
+            np.zeros(5, int),
+            {"callbacks": [fm.callbacks.EarlyStopping(monitor="val_loss")]},
+            ValueError,
+            "needs validation_data",
+        ),
     ],
 )
 def test_bad_input_is_refused_and_the_network_unchanged(x, y, kwargs, error, match):
     net = fm.MLP(4, [3], 2, seed=0)
-    before = net.parameters.copy()
+    net.fit(np.ones((3, 4)), np.zeros(3, int), epochs=1)
+    before = net.parameters.copy(), net.loss, net.optimizer, net.history, net.epochs_trained
     with pytest.raises(error, match=match):
         net.fit(x, y, **kwargs)
-    assert np.array_equal(net.parameters, before)
+    after = net.parameters, net.loss, net.optimizer, net.history, net.epochs_trained
+    assert np.array_equal(after[0], before[0]) and after[1:] == before[1:]
 
 
 def test_bad_architectures():

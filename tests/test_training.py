@@ -333,6 +333,64 @@ def test_minibatch_adam_matches_torch_with_a_partial_last_batch():
     assert "accuracy" not in [k for k, v in history.history.items() if v]
 
 
+@pytest.mark.parametrize(
+    "make_ours,make_theirs,changes",
+    [
+        (
+            lambda: fm.optim.SGD(lr=0.05, momentum=0.5),
+            lambda torch, p: torch.optim.SGD(p, lr=0.05, momentum=0.5),
+            {"momentum": 0.9, "weight_decay": 0.01},
+        ),
+        (
+            lambda: fm.optim.Adam(lr=0.02),
+            lambda torch, p: torch.optim.Adam(p, lr=0.02),
+            {"betas": (0.8, 0.99), "eps": 1e-6, "lr": 0.01},
+        ),
+    ],
+    ids=["sgd", "adam"],
+)
+def test_settings_changed_between_fits_apply_as_in_a_torch_param_group(
+    make_ours, make_theirs, changes
+):
+    # torch keeps the velocity, the moments and the step count and uses the new settings
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(70)
+    net = fm.MLP(4, [6], 2, dtype="float64", seed=71)
+    model = torch_model(net, torch)
+    x, y = rng.standard_normal((16, 4)), rng.standard_normal((16, 2))
+    ours, theirs = make_ours(), make_theirs(torch, model.parameters())
+
+    def torch_steps(count):
+        for _ in range(count):
+            theirs.zero_grad()
+            torch.nn.functional.mse_loss(model(torch.from_numpy(x)), torch.from_numpy(y)).backward()
+            theirs.step()
+
+    net.fit(x, y, loss="mse", optimizer=ours, epochs=3)
+    torch_steps(3)
+    for name, value in changes.items():
+        setattr(ours, name, value)
+        theirs.param_groups[0][name] = value
+    net.fit(x, y, epochs=2)
+    torch_steps(2)
+    for name, value in model.state_dict().items():
+        np.testing.assert_allclose(net.state_dict()[name], value.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_a_learning_rate_set_out_of_range_is_refused_before_training():
+    rng = np.random.default_rng(72)
+    x, y = rng.standard_normal((10, 3)), rng.integers(0, 2, 10)
+    net = fm.MLP(3, [4], 2, seed=73)
+    optimizer = fm.optim.SGD(lr=0.1)
+    net.fit(x, y, optimizer=optimizer, epochs=1)
+    before = net.parameters.copy()
+    for lr, schedule in ((-1.0, None), (0.1, fm.optim.ExponentialLR(-1.0)), (math.nan, None)):
+        optimizer.lr, optimizer.schedule = lr, schedule
+        with pytest.raises(ValueError, match="learning rate of epoch 1 is .* finite and >= 0"):
+            net.fit(x, y, epochs=2)
+        assert np.array_equal(net.parameters, before) and net.epochs_trained == 1
+
+
 # ------------------------------------------------------------- predict_proba and evaluate
 def test_predict_proba_after_cross_entropy_is_the_softmax():
     rng = np.random.default_rng(38)
@@ -487,10 +545,15 @@ def test_early_stopping_on_a_missing_metric_says_it_needs_validation_data():
     rng = np.random.default_rng(50)
     x, y = rng.standard_normal((20, 3)), rng.integers(0, 2, 20)
     net = fm.MLP(3, [4], 2, seed=51)
+    before = net.parameters.copy()
     with pytest.raises(ValueError, match="validation_data") as error:
         net.fit(x, y, epochs=5, callbacks=[fm.callbacks.EarlyStopping(monitor="val_loss")])
     assert "val_loss" in str(error.value)
-    assert np.all(np.isfinite(net.parameters))
+    # refused before the first epoch
+    assert net.epochs_trained == 0 and np.array_equal(net.parameters, before)
+    with pytest.raises(ValueError, match="'accuracy', which fit does not report"):
+        stop = fm.callbacks.EarlyStopping(monitor="accuracy")
+        net.fit(x, x[:, :2], loss="mse", epochs=5, callbacks=[stop])
 
 
 def test_early_stopping_maximizes_accuracy():
@@ -522,6 +585,36 @@ def test_lbfgs_fit_does_not_silently_ignore_callbacks_and_validation():
     assert recorder.events[0] == "begin" and recorder.events[-1] == "end"
     assert len(recorder.events) > 2
     assert len(history.val_loss) == history.epochs > 0
+
+
+@pytest.mark.parametrize(
+    "settings,match",
+    [
+        ({"history": 0}, "history must be an int >= 1"),
+        ({"tol": -1}, r"tol must be in \[0, inf\)"),
+        ({"max_fun": 0}, "max_fun must be an int >= 1"),
+        ({"max_fun": 2.5}, "max_fun must be an int >= 1"),
+    ],
+)
+def test_lbfgs_refuses_bad_settings(settings, match):
+    with pytest.raises(ValueError, match=match):
+        fm.optim.LBFGS(**settings)
+
+
+@pytest.mark.parametrize("on_divergence", ["raise", "warn"])
+def test_lbfgs_divergence_restores_the_network(on_divergence):
+    rng = np.random.default_rng(74)
+    x, y = rng.standard_normal((40, 3)) * 1e20, rng.standard_normal(40)
+    net = fm.MLP(3, [4], 1, seed=75)
+    before = net.parameters.copy()
+    if on_divergence == "raise":
+        with pytest.raises(FloatingPointError, match="in L-BFGS's iterations"):
+            net.fit(x, y, optimizer="lbfgs", epochs=5)
+    else:
+        with pytest.warns(RuntimeWarning, match="in L-BFGS's iterations"):
+            history = net.fit(x, y, optimizer="lbfgs", epochs=5, on_divergence="warn")
+        assert history.stop_reason == "diverged" and history.epochs == 0
+    assert np.array_equal(net.parameters, before) and net.epochs_trained == 0
 
 
 # -------------------------------------------------------------------------- progress bar

@@ -50,6 +50,10 @@ class History:
 class Callback:
     """Override what you need. ``on_epoch_end`` returning True stops training."""
 
+    def check_logs(self, keys: set[str]) -> None:
+        """Before anything trains: ValueError if this callback needs an entry of the epoch's
+        logs that fit will not report (``keys``)."""
+
     def on_train_begin(self, net: Any) -> None:
         pass
 
@@ -78,6 +82,13 @@ class EarlyStopping(Callback):
         self.maximize = mode == "max" or (mode == "auto" and "accuracy" in monitor)
         self.restore_best_weights = restore_best_weights
 
+    def check_logs(self, keys: set[str]) -> None:
+        if self.monitor not in keys:
+            raise ValueError(
+                f"EarlyStopping monitors {self.monitor!r}, which fit does not report; "
+                f"it reports {sorted(keys)} (val_* needs validation_data)"
+            )
+
     def on_train_begin(self, net: Any) -> None:
         self.best = -math.inf if self.maximize else math.inf
         self.best_epoch = -1
@@ -85,11 +96,7 @@ class EarlyStopping(Callback):
         self.wait = 0
 
     def on_epoch_end(self, net: Any, epoch: int, logs: dict[str, float]) -> bool:
-        if self.monitor not in logs:
-            raise ValueError(
-                f"EarlyStopping monitors {self.monitor!r}, which fit does not report; "
-                f"it has {sorted(logs)} (val_* needs validation_data)"
-            )
+        self.check_logs(set(logs))
         value = logs[self.monitor]
         gain = value - self.best if self.maximize else self.best - value
         if gain > self.min_delta:

@@ -11,6 +11,7 @@ from typing import Any
 
 from fastmlp import layers as L
 from fastmlp.network import LOSSES, Sequential
+from fastmlp.optim import from_config
 
 __all__ = ["load", "save"]
 
@@ -87,7 +88,9 @@ def save(net: Sequential, path: str | os.PathLike[str]) -> None:
 
 
 def load(path: str | os.PathLike[str]) -> Sequential:
-    """The network saved at ``path``; its predictions equal the saved one's bitwise."""
+    """The network saved at ``path``; its predictions equal the saved one's bitwise. Its
+    optimizer has the saved settings, not the saved state (velocity, moments): pickle the
+    network to keep those."""
     from safetensors import SafetensorError, safe_open
 
     try:
@@ -107,6 +110,8 @@ def load(path: str | os.PathLike[str]) -> Sequential:
         loss, epochs = meta.get("loss"), meta.get("epochs_trained", 0)
         if not (loss is None or loss in LOSSES) or not isinstance(epochs, int) or epochs < 0:
             raise ValueError(f"bad loss {loss!r} or epochs_trained {epochs!r}")
+        config = meta.get("optimizer")
+        optimizer = None if config is None else from_config(config)
     except (KeyError, TypeError, json.JSONDecodeError) as error:
         raise ValueError(f"{path} has no valid fastmlp metadata: {error!r}") from None
     except ValueError as error:
@@ -115,7 +120,7 @@ def load(path: str | os.PathLike[str]) -> Sequential:
         net.load_state_dict(tensors)
     except KeyError as error:  # names that are not the architecture's
         raise ValueError(f"{path}: {error.args[0]}") from None
-    net.loss, net.epochs_trained = loss, epochs
+    net.loss, net.epochs_trained, net.optimizer = loss, epochs, optimizer
     return net
 
 

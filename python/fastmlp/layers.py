@@ -89,6 +89,14 @@ class Dense:
     def __repr__(self) -> str:
         return f"Dense({self.in_features}, {self.out_features})"
 
+    # Pickled and copied without the views: its weights belong to the network, which pickles
+    # them and attaches the copy to its own buffer.
+    def __getstate__(self) -> dict[str, int]:
+        return {"in_features": self.in_features, "out_features": self.out_features}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        Dense.__init__(self, state["in_features"], state["out_features"])
+
 
 def _same_shape(name: str, target: np.ndarray, value: Any) -> np.ndarray:
     array = np.asarray(value)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import secrets
 import signal
 import threading
@@ -20,8 +21,8 @@ import numpy as np
 from fastmlp import _core
 from fastmlp._arrays import as_finite
 from fastmlp.callbacks import Callback, History
-from fastmlp.layers import Activation, Dense, Dropout, activation_layer
-from fastmlp.optim import LBFGS, SGD, Adam, Optimizer
+from fastmlp.layers import Activation, Dense, Dropout, Sigmoid, activation_layer
+from fastmlp.optim import LBFGS, SGD, Adam, AdamW, Optimizer
 
 __all__ = ["MLP", "LOSSES", "Sequential"]
 
@@ -85,6 +86,21 @@ def _blocks(layers: Sequence[Any]) -> list[tuple[int, Dense, Activation | None, 
     return blocks
 
 
+def _check_unattached(denses: list[Dense]) -> None:
+    """A Dense layer's weight and bias are views into one network's parameters: a layer
+    already in a network, or twice in this one, would show one network's weights and train
+    another's."""
+    seen: set[int] = set()
+    for dense in denses:
+        if dense._views is not None or id(dense) in seen:
+            where = "twice in this network" if id(dense) in seen else "already in a network"
+            raise ValueError(
+                f"{dense!r} is {where}, and its weight and bias can be views into one "
+                "network's parameters only: use a new Dense layer, or copy.deepcopy the network"
+            )
+        seen.add(id(dense))
+
+
 class Sequential:
     """A stack of layers: ``Sequential(Dense(40, 100), ReLU(), Dropout(0.1), Dense(100, 10))``.
 
@@ -101,6 +117,7 @@ class Sequential:
         self.layers = list(layers)
         self.dtype = _DTYPES[str(dtype)]
         self._blocks = _blocks(self.layers)
+        _check_unattached([dense for _, dense, _, _ in self._blocks])
         specs = [
             (
                 dense.in_features,
@@ -298,7 +315,7 @@ class Sequential:
         ``loss``: "cross_entropy" (integer labels; the default for integer y),
         "least_squares"/"mse" (the default otherwise) or "binary_cross_entropy" (0/1
         targets, one column per label). ``optimizer``: an ``fm.optim`` object or its name
-        ("sgd", "adam", "lbfgs"; default Adam(lr=0.001)), kept for the next fit.
+        ("sgd", "adam", "adamw", "lbfgs"; default Adam(lr=0.001)), kept for the next fit.
         ``batch_size`` None trains full batch. Each whole epoch runs in C++ with the GIL
         released; Python runs between epochs only when validation, callbacks or the
         progress bar need it. Ctrl-C stops after the current epoch and its callbacks,
@@ -307,8 +324,10 @@ class Sequential:
         ``on_divergence="warn"`` warns and stops. Returns a History (also kept as
         ``self.history``).
         """
+        # Everything checked before anything changes: a refused fit leaves the net as it was.
         name, x, targets, weight = self._training_data(X, y, loss, sample_weight)
         mean = _reduction(reduction)
+        l2 = _l2(l2)
         if on_divergence not in ("raise", "warn"):
             raise ValueError(f"on_divergence must be 'raise' or 'warn', got {on_divergence!r}")
         epochs = _count("epochs", epochs, minimum=0)
@@ -318,33 +337,29 @@ class Sequential:
             xv, yv = validation_data
             xv = self._input(xv)
             validation = (xv, self._targets(name, yv, xv.shape[0]))
-        self.optimizer = _optimizer(optimizer, self.optimizer)
-        self.loss = name
-        history = History()
-        self.history = history
-        if isinstance(self.optimizer, LBFGS):
+        optimizer = _optimizer(optimizer, self.optimizer)
+        callbacks = list(callbacks)
+        if isinstance(optimizer, LBFGS):
             if callbacks or validation_data is not None or progress:
                 raise ValueError(
                     "optimizer LBFGS runs inside scipy.optimize.minimize: callbacks, "
                     "validation_data and progress are not supported with it; call evaluate after"
                 )
-            _fit_lbfgs(self, name, x, targets, weight, mean, _l2(l2), epochs, history)
+        else:
+            optimizer.learning_rates(optimizer.epochs, 1)  # checks a rate set since
+        reported = _logged(name, validation is not None)
+        for callback in callbacks:
+            callback.check_logs(reported)
+        self.optimizer = optimizer
+        self.loss = name
+        history = History()
+        self.history = history
+        if isinstance(optimizer, LBFGS):
+            _fit_lbfgs(self, name, x, targets, weight, mean, l2, epochs, history, on_divergence)
             return history
-        state = self.optimizer._bind(self._core)
+        state = optimizer._bind(self._core)
         seed_value = _seed(secrets.randbits(64) if seed is None else seed)
-        args = (
-            state,
-            x,
-            LOSSES[name],
-            targets,
-            weight,
-            mean,
-            _l2(l2),
-            batch,
-            bool(shuffle),
-            seed_value,
-        )
-        callbacks = list(callbacks)
+        args = (state, x, LOSSES[name], targets, weight, mean, l2, batch, bool(shuffle), seed_value)
         per_epoch = bool(callbacks) or validation is not None or progress
         bar = _progress_bar(epochs) if progress else None
         for callback in callbacks:
@@ -386,7 +401,11 @@ class Sequential:
                             history.stop_reason = "early_stopping"
                     if stop == "diverged":
                         history.stop_reason = "diverged"
-                        _diverged(on_divergence, done + 1)
+                        _diverged(
+                            on_divergence,
+                            f"in epoch {done + 1}; the network is as it was before that epoch "
+                            "(lower the learning rate?)",
+                        )
                     elif interrupt.is_set():
                         history.stop_reason = "interrupted"
                         raise KeyboardInterrupt  # after the epoch in progress, all of it counted
@@ -423,6 +442,12 @@ class Sequential:
             )
         if loss not in LOSSES:
             raise ValueError(f"unknown loss {loss!r}; choose one of {sorted(LOSSES)}")
+        if loss == "binary_cross_entropy" and isinstance(self._blocks[-1][2], Sigmoid):
+            raise ValueError(
+                "binary_cross_entropy applies the sigmoid to the network's outputs itself (as "
+                "torch's BCEWithLogitsLoss), and this network ends in a Sigmoid layer: it "
+                "would be applied twice. Leave the output layer linear (no output_activation)"
+            )
         return "least_squares" if loss == "mse" else loss
 
     def _targets(self, name: str, y: Any, n: int) -> np.ndarray:
@@ -478,7 +503,21 @@ class Sequential:
             raise ValueError("sample_weight must be finite, >= 0, and not all zero")
         return name, x, targets, w
 
-    # ----------------------------------------------------------------- pickling
+    # ---------------------------------------------------------- copies, pickling
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """``fm.save(self, path)``: safetensors weights, the architecture and the training
+        settings in its metadata, written atomically."""
+        from fastmlp.io import save  # fastmlp.io imports this module
+
+        save(self, path)
+
+    def __copy__(self) -> Sequential:
+        """A second handle on the same network (as copy.copy of a torch module shares its
+        parameters); copy.deepcopy makes an independent one."""
+        clone = type(self).__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        return clone
+
     def __getstate__(self) -> dict[str, Any]:
         return {
             "layers": self.layers,
@@ -486,6 +525,7 @@ class Sequential:
             "parameters": self.parameters.copy(),
             "loss": self.loss,
             "epochs_trained": self.epochs_trained,
+            "optimizer": self.optimizer,  # with its state: training goes on as it would have
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -493,6 +533,7 @@ class Sequential:
         self.parameters[...] = state["parameters"]
         self.loss = state["loss"]
         self.epochs_trained = state["epochs_trained"]
+        self.optimizer = state.get("optimizer")  # absent from pickles before 2026-11-30
 
 
 class MLP(Sequential):
@@ -580,13 +621,19 @@ def _optimizer(optimizer: Any, current: Any) -> Any:
     if optimizer is None:
         return current if current is not None else Adam()
     if isinstance(optimizer, str):
-        named = {"sgd": SGD, "adam": Adam, "lbfgs": LBFGS}
+        named = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "lbfgs": LBFGS}
         if optimizer.lower() not in named:
             raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {sorted(named)}")
         return named[optimizer.lower()]()
     if not isinstance(optimizer, (Optimizer, LBFGS)):
         raise TypeError(f"optimizer must be an fm.optim optimizer, got {optimizer!r}")
     return optimizer
+
+
+def _logged(name: str, validation: bool) -> set[str]:
+    """The entries of each epoch's logs (see fit and _evaluate)."""
+    measures = {"loss"} if name == "least_squares" else {"loss", "accuracy"}
+    return {"time"} | measures | ({f"val_{m}" for m in measures} if validation else set())
 
 
 def _evaluate(name: str, z: np.ndarray, targets: np.ndarray) -> dict[str, float]:
@@ -607,14 +654,12 @@ def _evaluate(name: str, z: np.ndarray, targets: np.ndarray) -> dict[str, float]
     return {"loss": loss, "accuracy": accuracy}
 
 
-def _diverged(on_divergence: str, epoch: int) -> None:
-    message = (
-        f"the loss or the weights became NaN or infinite in epoch {epoch}; the network is as "
-        "it was before that epoch (lower the learning rate?)"
-    )
+def _diverged(on_divergence: str, where: str, stacklevel: int = 3) -> None:
+    """``where``: when it happened and what the network is now."""
+    message = f"the loss or the weights became NaN or infinite {where}"
     if on_divergence == "raise":
         raise FloatingPointError(message)
-    warnings.warn(message, RuntimeWarning, stacklevel=3)
+    warnings.warn(message, RuntimeWarning, stacklevel=stacklevel)
 
 
 def _progress_bar(epochs: int) -> Any:
@@ -633,11 +678,13 @@ def _fit_lbfgs(
     l2: float,
     iterations: int,
     history: History,
+    on_divergence: str,
 ) -> None:
     from scipy.optimize import minimize  # imported when asked for
 
     optimizer = net.optimizer
     loss_kind = LOSSES[name]
+    start_parameters = net.parameters.copy()
 
     def loss_and_gradient(flat: np.ndarray) -> tuple[float, np.ndarray]:
         net.parameters[...] = flat
@@ -657,7 +704,18 @@ def _fit_lbfgs(
             "maxcor": optimizer.history,
         },
     )
+    if not (math.isfinite(result.fun) and np.isfinite(result.x).all()):
+        net.parameters[...] = start_parameters
+        history.stop_reason = "diverged"
+        where = (
+            "in L-BFGS's iterations; the network is as it was before this fit (are the inputs "
+            "and targets scaled?)"
+        )
+        _diverged(on_divergence, where, stacklevel=4)
+        return
     net.parameters[...] = result.x
     net.epochs_trained += int(result.nit)
     seconds = time.perf_counter() - start
     history.append(loss=float(result.fun), time=seconds)
+    if result.status not in (0, 1):  # 1: the iteration or evaluation limit
+        warnings.warn(f"L-BFGS-B stopped early: {result.message}", RuntimeWarning, stacklevel=3)

@@ -9,11 +9,15 @@ starts its schedule at epoch 0).
 from __future__ import annotations
 
 import math
+import pickle
+import warnings
 from typing import Any, Callable
+
+import numpy as np
 
 from fastmlp import _core
 
-__all__ = ["LBFGS", "SGD", "Adam", "AdamW", "CosineLR", "ExponentialLR", "StepLR"]
+__all__ = ["LBFGS", "SGD", "Adam", "AdamW", "CosineLR", "ExponentialLR", "StepLR", "from_config"]
 
 Schedule = Callable[[int], float]  # epoch (from 0) -> factor of the base learning rate
 
@@ -63,9 +67,16 @@ class CosineLR:
         )
 
 
+def _betas(betas: Any) -> tuple[float, float]:
+    if np.ndim(betas) != 1 or len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+    return (_non_negative("beta1", betas[0], 1.0), _non_negative("beta2", betas[1], 1.0))
+
+
 class Optimizer:
     """Common to the first-order optimizers: the learning rate, its schedule, and the C++
-    state bound to one network on first use."""
+    state bound to one network on first use. Hyperparameters may be changed between fits
+    (as in a torch param_group); the state (velocity, moments, step count) carries over."""
 
     _kind: Any = None
 
@@ -74,32 +85,85 @@ class Optimizer:
         self.weight_decay = _non_negative("weight_decay", weight_decay)
         self.schedule = schedule
         self.epochs = 0  # epochs trained with this optimizer: where its schedule stands
-        self._state: Any = None
+        self._state: Any = None  # (core network, C++ state, the settings it was made with)
+        self._saved: Any = None  # (steps, state buffers) from a pickle, for the next bind
 
     def learning_rate(self, epoch: int) -> float:
         return self.lr * (self.schedule(epoch) if self.schedule else 1.0)
 
     def learning_rates(self, first_epoch: int, count: int) -> list[float]:
-        """The rates of epochs first_epoch, first_epoch + 1, …: count of them."""
+        """The rates of epochs first_epoch, first_epoch + 1, …: count of them. ValueError
+        for one that is negative or not finite (an lr or a schedule set so)."""
         if self.schedule is None:
-            return [self.lr] * count
-        return [self.learning_rate(first_epoch + e) for e in range(count)]
+            rates = [float(self.lr)] * count
+        else:
+            rates = [float(self.learning_rate(first_epoch + e)) for e in range(count)]
+        for epoch, rate in enumerate(rates, first_epoch):
+            if not (0.0 <= rate < math.inf):
+                raise ValueError(
+                    f"the learning rate of epoch {epoch} is {rate!r} (lr {self.lr!r}, schedule "
+                    f"{self.schedule!r}): it must be finite and >= 0"
+                )
+        return rates
 
     def _hyper(self) -> dict[str, Any]:
         return {"momentum": 0.0, "nesterov": False, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}
 
     def _bind(self, core_network: Any) -> Any:
         """The C++ state for this network, made on first use and kept across fit calls."""
-        if self._state is not None and self._state[0] is core_network:
-            return self._state[1]
+        settings = {"weight_decay": self.weight_decay, **self._hyper()}
+        bound = self._state if self._state is not None and self._state[0] is core_network else None
+        if bound is not None and bound[2] == settings:
+            return bound[1]
         kind = (
             _core.OptimizerF32 if isinstance(core_network, _core.NetworkF32) else _core.OptimizerF64
         )
-        state = kind(
-            self._kind, core_network.n_parameters, weight_decay=self.weight_decay, **self._hyper()
-        )
-        self._state = (core_network, state)
+        state = kind(self._kind, core_network.n_parameters, **settings)
+        carried = None
+        if bound is not None:  # settings changed since the last fit
+            carried = (bound[1].steps, [bound[1].state(i) for i in range(bound[1].n_states)])
+        elif self._saved is not None and len(self._saved[1]) == state.n_states:
+            carried = self._saved
+        if carried is not None and all(
+            len(buffer) == core_network.n_parameters for buffer in carried[1]
+        ):
+            state.steps = carried[0]
+            for i, buffer in enumerate(carried[1]):
+                state.state(i)[...] = buffer
+        self._state, self._saved = (core_network, state, settings), None
         return state
+
+    def _state_buffers(self) -> list[np.ndarray]:
+        """Views of the bound state (velocity; or Adam's moments), none before the first fit."""
+        if self._state is None:
+            return []
+        state = self._state[1]
+        return [state.state(i) for i in range(state.n_states)]
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled with its state buffers, so that a pickled network trains on as it would
+        have; a schedule that cannot be pickled (a lambda) is left out, with a warning."""
+        state = self.__dict__.copy()
+        bound = state.pop("_state")
+        state["_state"] = None
+        if bound is not None:
+            state["_saved"] = (bound[1].steps, [b.copy() for b in self._state_buffers()])
+        if state["schedule"] is not None:
+            try:
+                pickle.dumps(state["schedule"])
+            except Exception:  # pickle raises several types for what it cannot pickle
+                warnings.warn(
+                    f"the schedule {state['schedule']!r} cannot be pickled: the copy of the "
+                    "optimizer has none (use fm.optim.StepLR, ExponentialLR, CosineLR or a "
+                    "module-level function)",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+                state["schedule"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update({"_saved": None, **state})
 
     def config(self) -> dict[str, Any]:
         """The hyperparameters, to rebuild this optimizer (saved in checkpoints)."""
@@ -146,7 +210,7 @@ class Adam(Optimizer):
         schedule: Schedule | None = None,
     ) -> None:
         super().__init__(lr, weight_decay, schedule)
-        self.betas = (_non_negative("beta1", betas[0], 1.0), _non_negative("beta2", betas[1], 1.0))
+        self.betas = _betas(betas)
         self.eps = _non_negative("eps", eps)
 
     def _hyper(self) -> dict[str, Any]:
@@ -177,10 +241,33 @@ class LBFGS:
     network's flat parameter buffer; ``fit``'s ``epochs`` is the iteration limit."""
 
     def __init__(self, max_fun: int = 15000, tol: float = 0.0, history: int = 10) -> None:
-        self.max_fun, self.tol, self.history = int(max_fun), float(tol), int(history)
+        self.max_fun = _at_least_one("max_fun", max_fun)
+        self.tol = _non_negative("tol", tol)
+        self.history = _at_least_one("history", history)
 
     def config(self) -> dict[str, Any]:
         return {"name": "LBFGS", "max_fun": self.max_fun, "tol": self.tol, "history": self.history}
 
 
 OPTIMIZERS: dict[str, type] = {"SGD": SGD, "Adam": Adam, "AdamW": AdamW, "LBFGS": LBFGS}
+
+
+def from_config(config: dict[str, Any]) -> Optimizer | LBFGS:
+    """The optimizer an ``optimizer.config()`` describes (without its state or schedule)."""
+    settings = dict(config)
+    name = settings.pop("name", None)
+    if name not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; expected one of {sorted(OPTIMIZERS)}")
+    if "betas" in settings:
+        settings["betas"] = tuple(settings["betas"])
+    try:
+        optimizer: Optimizer | LBFGS = OPTIMIZERS[name](**settings)
+    except TypeError as error:  # a setting the optimizer does not have
+        raise ValueError(f"bad {name} settings {settings!r}: {error}") from None
+    return optimizer
+
+
+def _at_least_one(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+    return int(value)
