@@ -87,12 +87,23 @@ def test_sample_weight_and_alpha_scale_as_in_scikit_learn(kind):
     [
         dict(learning_rate="constant", momentum=0.9, nesterovs_momentum=True),
         dict(learning_rate="constant", momentum=0.5, nesterovs_momentum=False),
-        # scikit-learn's momentum holds steps, fastmlp's (torch's) gradients: equal only
-        # while the rate is constant, so the changing schedules run without momentum
+        # scikit-learn's momentum holds steps, fastmlp's (torch's) gradients: rescaled
+        # when the rate changes
         dict(learning_rate="invscaling", momentum=0.0, learning_rate_init=0.2),
+        dict(learning_rate="invscaling", momentum=0.9, nesterovs_momentum=False),
+        dict(learning_rate="invscaling", momentum=0.8, learning_rate_init=0.05),
         dict(learning_rate="adaptive", momentum=0.0, tol=0.05, n_iter_no_change=2),
+        dict(learning_rate="adaptive", momentum=0.9, tol=0.05, n_iter_no_change=2),
     ],
-    ids=["nesterov", "momentum", "invscaling", "adaptive"],
+    ids=[
+        "nesterov",
+        "momentum",
+        "invscaling",
+        "invscaling-momentum",
+        "invscaling-nesterov",
+        "adaptive",
+        "adaptive-nesterov",
+    ],
 )
 def test_full_batch_sgd_follows_scikit_learns_path(kind, schedule):
     ours, theirs, X = fit_both(kind, solver="sgd", batch_size=120, max_iter=60, **schedule)
@@ -148,6 +159,17 @@ def test_coefs_are_writable_views_of_the_network():
     clf.intercepts_[1][...] = [0.0, 1.0, 0.0]
     assert np.all(clf.predict(X) == clf.classes_[1])
     assert np.array_equal(clf.network_.layers[-1].weight, np.zeros((3, 5)))
+    # assigned as scikit-learn's lists are, item by item or whole
+    clf.intercepts_[1] = np.array([0.0, 0.0, 1.0])
+    assert np.all(clf.predict(X) == clf.classes_[2])
+    clf.coefs_ = [np.ones((X.shape[1], 5)), np.full((5, 3), 2.0)]
+    assert np.array_equal(clf.network_.layers[-1].weight, np.full((3, 5), 2.0))
+    before = clf.network_.parameters.copy()
+    with pytest.raises(ValueError, match=r"coefs_\[1\] must have shape \(5, 3\), got \(3, 5\)"):
+        clf.coefs_ = [np.zeros((X.shape[1], 5)), np.zeros((3, 5))]
+    with pytest.raises(ValueError, match=r"intercepts_\[0\] must hold finite real numbers"):
+        clf.intercepts_[0] = np.full(5, np.nan)
+    assert np.array_equal(clf.network_.parameters, before)  # nothing written by a refusal
 
 
 def test_max_iter_warns_as_scikit_learn():

@@ -69,8 +69,11 @@ def test_pickle_and_joblib_dump_keep_predictions_and_training(tmp_path):
     for other in (again, loaded):
         assert_array_equal(other.predict_proba(X), clf.predict_proba(X))
         assert_array_equal(other.coefs_[0], clf.coefs_[0])
-    again.partial_fit(X, Y)  # the optimizer restarts, the weights go on
-    assert again.n_iter_ == 1 and again.t_ == clf.t_ + len(X)
+    t = clf.t_
+    for model in (again, clf):  # both go on from the same weights and optimizer state
+        model.partial_fit(X, Y)
+    assert_array_equal(again.coefs_[0], clf.coefs_[0])
+    assert again.n_iter_ == 1 and again.t_ == t + len(X)
 
 
 def test_set_output_pandas_names_the_features():
@@ -108,6 +111,13 @@ BAD_PARAMETERS = [
 def test_bad_parameters_say_what_is_allowed(est, message):
     with pytest.raises(InvalidParameterError, match=re.escape(message)):
         est.fit(X, Y)
+
+
+@pytest.mark.parametrize("sizes", [(5.5,), (4, 2.0), (True,)])
+def test_hidden_layer_sizes_must_be_integers(sizes):
+    # scikit-learn's MLPs raise TypeError too (from numpy, where a size is used)
+    with pytest.raises(TypeError, match="hidden_layer_sizes must hold integers"):
+        MLPClassifier(hidden_layer_sizes=sizes).fit(X, Y)
 
 
 def test_bad_input_says_what_was_expected_and_given():

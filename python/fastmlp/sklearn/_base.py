@@ -182,6 +182,8 @@ class BaseMLP(BaseEstimator, ABC):  # type: ignore[misc]
     def _hidden_sizes(self) -> list[int]:
         sizes = self.hidden_layer_sizes
         sizes = list(sizes) if hasattr(sizes, "__iter__") else [sizes]
+        if not all(isinstance(size, Integral) and not isinstance(size, bool) for size in sizes):
+            raise TypeError(f"hidden_layer_sizes must hold integers, got {sizes}.")
         if any(size <= 0 for size in sizes):
             raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
         return [int(size) for size in sizes]
@@ -259,18 +261,60 @@ class BaseMLP(BaseEstimator, ABC):  # type: ignore[misc]
     # ---------------------------------------------------------- fitted attributes
     @property
     def coefs_(self) -> list[np.ndarray]:
-        """The weight matrices as scikit-learn lays them out, (in, out): writable views."""
-        return [layer.weight.T for layer in dense_layers(self.network_)]
+        """The weight matrices as scikit-learn lays them out, (in, out): writable views. As
+        scikit-learn's list, it can be assigned (``coefs_ = [...]``, ``coefs_[i] = …``); the
+        values go into the network."""
+        return _WriteThrough("coefs_", [layer.weight.T for layer in dense_layers(self.network_)])
+
+    @coefs_.setter
+    def coefs_(self, values: Any) -> None:
+        _WriteThrough("coefs_", self.coefs_).assign_all(values)
 
     @property
     def intercepts_(self) -> list[np.ndarray]:
-        """The bias vectors: writable views."""
-        return [layer.bias for layer in dense_layers(self.network_)]
+        """The bias vectors: writable views, assignable as coefs_."""
+        return _WriteThrough("intercepts_", [layer.bias for layer in dense_layers(self.network_)])
+
+    @intercepts_.setter
+    def intercepts_(self, values: Any) -> None:
+        _WriteThrough("intercepts_", self.intercepts_).assign_all(values)
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True  # densified: a network's first layer is dense anyway
         return tags
+
+
+class _WriteThrough(list):  # type: ignore[type-arg]
+    """A list of views into the network's parameters whose item assignment writes the new
+    values into the viewed array, so that ``coefs_[0] = W`` changes the model as it does
+    scikit-learn's (a plain list of views would take W and leave the network as it was)."""
+
+    def __init__(self, name: str, views: list[np.ndarray]) -> None:
+        super().__init__(views)
+        self.name = name
+
+    def _checked(self, index: Any, value: Any) -> np.ndarray:
+        if not isinstance(index, (int, np.integer)):
+            raise TypeError(f"{self.name}: assign one array at a time (an int index)")
+        array, shape = np.asarray(value), self[index].shape
+        if array.shape != shape:
+            raise ValueError(f"{self.name}[{index}] must have shape {shape}, got {array.shape}")
+        if array.dtype.kind not in "biuf" or not np.isfinite(array).all():
+            raise ValueError(f"{self.name}[{index}] must hold finite real numbers")
+        return array
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self[index][...] = self._checked(index, value)
+
+    def assign_all(self, values: Any) -> None:
+        """All of them, each checked before any is written."""
+        values = list(values)
+        if len(values) != len(self):
+            raise ValueError(f"{self.name} must have {len(self)} arrays, got {len(values)}")
+        arrays = [self._checked(index, value) for index, value in enumerate(values)]
+        for target, array in zip(self, arrays):
+            target[...] = array
 
 
 def _network_input(X: Any, dtype: np.dtype[Any]) -> np.ndarray:

@@ -128,13 +128,22 @@ def _batch_size(batch_size: int | str, n_samples: int) -> int:
 def _optimizer(est: BaseMLP, scale: float) -> Optimizer:
     if est.solver == "sgd":
         # fastmlp's SGD is torch's: its momentum buffer holds gradients where scikit-learn's
-        # holds steps, which differs only after the learning rate changes
+        # holds steps (see _set_sgd_rate)
         return SGD(
             lr=scale * est.learning_rate_init,
             momentum=est.momentum,
             nesterov=est.nesterovs_momentum and est.momentum > 0,
         )
     return Adam(lr=est.learning_rate_init, betas=(est.beta_1, est.beta_2), eps=est.epsilon / scale)
+
+
+def _set_sgd_rate(optimizer: Optimizer, rate: float) -> None:
+    """SGD's learning rate changed between epochs as scikit-learn changes it. Its velocity
+    holds steps, −rate·(gradient sums); fastmlp's (torch's) the gradient sums: scaled by
+    old rate / new rate, the next steps are scikit-learn's, Nesterov's included."""
+    for velocity in optimizer._state_buffers():
+        velocity *= optimizer.lr / rate
+    optimizer.lr = rate
 
 
 class _EpochEnd(Callback):
@@ -160,7 +169,7 @@ class _EpochEnd(Callback):
         optimizer = net.optimizer
         if est.solver == "sgd" and est.learning_rate == "invscaling":
             rate = est.learning_rate_init / (est.t_ + 1) ** est.power_t
-            optimizer.lr = self.scale * rate
+            _set_sgd_rate(optimizer, self.scale * rate)
         if est._no_improvement_count <= est.n_iter_no_change:
             return False
         subject = "Validation score" if self.validation is not None else "Training loss"
@@ -173,7 +182,7 @@ class _EpochEnd(Callback):
             return _stop(est, message + " Stopping.")
         if rate <= _SMALLEST_ADAPTIVE_RATE:
             return _stop(est, message + " Learning rate too small. Stopping.")
-        optimizer.lr = self.scale * rate / 5.0
+        _set_sgd_rate(optimizer, self.scale * rate / 5.0)
         est._no_improvement_count = 0
         if est.verbose:
             print(f"{message} Setting learning rate to {rate / 5.0:f}")
