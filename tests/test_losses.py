@@ -138,7 +138,8 @@ def test_least_squares_rejects_scalars(value):
 # Rows and classes on both sides of the kernel's 16-row blocks, its vector widths (8, 16)
 # and its 32-class limit for blocks turned class-major.
 CE_SHAPES = [
-    (1, 1), (1, 5), (5, 3), (7, 17), (31, 9), (17, 16), (33, 32), (16, 33), (4000, 10), (3, 1000)
+    (1, 1), (1, 5), (5, 3), (7, 17), (31, 9), (17, 16), (33, 32), (16, 33), (4000, 10), (3, 1000),
+    (19, 100), (17, 256), (18, 257),
 ]  # fmt: skip
 
 
@@ -212,7 +213,7 @@ def test_softmax_probabilities_are_accurate_over_the_whole_exponent_range(dtype)
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
-@pytest.mark.parametrize("classes", [3, 40])  # both sides of softmax_max_classes
+@pytest.mark.parametrize("classes", [3, 300])  # both sides of softmax_max_classes
 def test_softmax_cross_entropy_non_finite_logits_make_their_row_nan(classes, dtype):
     # A diverged net's logits: NaN, or +inf (whose shift by the row's max is inf − inf).
     # Their rows' gradients and the loss are NaN, never a finite-looking number; the other
