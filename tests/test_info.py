@@ -18,8 +18,9 @@ def test_info_lists_each_isas_kernel_flags():
     for isa in fm.info()["supported_isas"]:
         assert f"{isa}: [" in flags
     if fm.info()["compiler"].startswith(("GNU", "Clang", "AppleClang")):
-        # set for the kernel files alone, so the build's flags do not show them
-        assert flags.count("-fno-trapping-math") == len(fm.info()["supported_isas"])
+        # set for the kernel files alone (of every ISA built, which this CPU may not all run),
+        # so the build's flags do not show them
+        assert flags.count("-fno-trapping-math") == flags.count(": [") >= 1
 
 
 def test_fastmlp_info_command_prints_json():

@@ -136,7 +136,7 @@ def test_least_squares_rejects_scalars(value):
 # softmax_cross_entropy
 # ---------------------------------------------------------------------------------------
 # Rows and classes on both sides of the kernel's 16-row blocks, its vector widths (8, 16)
-# and its 32-class limit for blocks turned class-major.
+# and its 256-class limit for blocks turned class-major.
 CE_SHAPES = [
     (1, 1), (1, 5), (5, 3), (7, 17), (31, 9), (17, 16), (33, 32), (16, 33), (4000, 10), (3, 1000),
     (19, 100), (17, 256), (18, 257),

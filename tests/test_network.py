@@ -4,6 +4,7 @@ reproducibility across thread counts, save/load and bad input."""
 from __future__ import annotations
 
 import copy
+import math
 import pickle
 
 import numpy as np
@@ -518,12 +519,69 @@ def test_save_method_load_and_pickle_keep_what_training_goes_on_with(tmp_path):
         assert np.array_equal(restored.parameters, net.parameters)
 
 
-def test_a_schedule_that_cannot_be_pickled_is_dropped_with_a_warning():
+def test_the_optimizer_travels_with_its_schedule_and_only_its_own_networks_state():
+    x, y = np.ones((4, 2)), np.ones(4)
     net = fm.MLP(2, [3], 1, seed=0)
-    net.fit(np.ones((4, 2)), np.ones(4), optimizer=fm.optim.SGD(schedule=lambda e: 0.5**e))
-    with pytest.warns(RuntimeWarning, match="cannot be pickled"):
-        restored = pickle.loads(pickle.dumps(net))
-    assert restored.optimizer.schedule is None and net.optimizer.schedule is not None
+    net.fit(x, y, optimizer=fm.optim.SGD(momentum=0.9, schedule=fm.optim.StepLR(2)), epochs=3)
+    assert pickle.loads(pickle.dumps(net)).optimizer.schedule(2) == pytest.approx(0.1)
+    # a lambda copies (cloudpickle copies it too); the standard pickle says it cannot
+    net.optimizer.schedule = lambda epoch: 0.5**epoch
+    assert copy.deepcopy(net).optimizer.schedule(1) == 0.5
+    with pytest.raises((pickle.PicklingError, AttributeError), match="lambda"):
+        pickle.dumps(net)
+    # an optimizer that went on to train another network keeps that one's state, not this
+    # one's: this network pickles it without state
+    net.optimizer.schedule = None
+    other = fm.MLP(2, [3], 1, seed=1)
+    other.fit(x, y, optimizer=net.optimizer, epochs=2)
+    restored = pickle.loads(pickle.dumps(net))
+    assert restored.optimizer._saved is None and restored.optimizer.momentum == 0.9
+    assert pickle.loads(pickle.dumps(other)).optimizer._saved is not None
+
+
+def test_settings_set_since_are_checked_before_fit_changes_anything():
+    rng = np.random.default_rng(17)
+    x, y = rng.standard_normal((20, 3)), rng.standard_normal(20)
+    for optimizer, name, bad in (
+        (fm.optim.Adam(), "eps", -1.0),
+        (fm.optim.Adam(), "betas", (0.9,)),
+        (fm.optim.SGD(momentum=0.5), "momentum", 1.5),
+        (fm.optim.SGD(), "weight_decay", math.nan),
+    ):
+        net = fm.MLP(3, [4], 1, seed=18)
+        net.fit(x, y, optimizer=optimizer, epochs=1)
+        before = net.parameters.copy(), net.loss, net.history, net.epochs_trained
+        setattr(optimizer, name, bad)
+        with pytest.raises(ValueError, match=name.rstrip("s")):
+            net.fit(x, y, epochs=1)
+        assert np.array_equal(net.parameters, before[0]) and net.history is before[2]
+    # momentum switched off and on again: the velocity goes, then starts from zero
+    optimizer = fm.optim.SGD(lr=0.01, momentum=0.9)
+    net = fm.MLP(3, [4], 1, seed=18)
+    net.fit(x, y, optimizer=optimizer, epochs=2)
+    optimizer.momentum = 0.0
+    net.fit(x, y, epochs=1)
+    optimizer.momentum = 0.9
+    net.fit(x, y, epochs=1)
+    assert np.all(np.isfinite(net.parameters))
+
+
+def test_callbacks_need_not_subclass_callback():
+    class Counter:
+        epochs = 0
+
+        def on_train_begin(self, net):
+            pass
+
+        def on_epoch_end(self, net, epoch, logs):
+            self.epochs += 1
+
+        def on_train_end(self, net):
+            pass
+
+    counter = Counter()
+    fm.MLP(2, [3], 1, seed=0).fit(np.ones((4, 2)), np.ones(4), epochs=3, callbacks=[counter])
+    assert counter.epochs == 3
 
 
 def test_a_dense_layer_belongs_to_one_network():
@@ -533,6 +591,11 @@ def test_a_dense_layer_belongs_to_one_network():
     dense = fm.Dense(2, 2)
     with pytest.raises(ValueError, match="twice in this network"):
         fm.Sequential(dense, dense)
+    # a network that failed to build leaves its layers free
+    layers = fm.Dense(2, 3), fm.ReLU(), fm.Dense(3, 1)
+    with pytest.raises(ValueError, match="init must be one of"):
+        fm.Sequential(*layers, init="bogus")
+    fm.Sequential(*layers)
     x = np.ones((1, 2))
     # copy.copy is a second handle on the same network, as for a torch module
     handle = copy.copy(net)
@@ -563,6 +626,19 @@ def test_binary_cross_entropy_refuses_a_network_ending_in_a_sigmoid():
     for call in (net.fit, net.loss_and_gradient, net.evaluate):
         with pytest.raises(ValueError, match="would be applied twice"):
             call(x, y, loss="binary_cross_entropy")
+
+
+def test_load_warns_of_a_saved_optimizer_it_cannot_make(tmp_path):
+    class Custom(fm.optim.SGD):
+        pass
+
+    net = fm.MLP(2, [3], 1, seed=0)
+    net.fit(np.ones((4, 2)), np.ones(4), optimizer=Custom())
+    net.save(tmp_path / "m.safetensors")
+    with pytest.warns(UserWarning, match="unknown optimizer 'Custom'"):
+        loaded = fm.load(tmp_path / "m.safetensors")
+    assert loaded.optimizer is None
+    assert np.array_equal(loaded.parameters, net.parameters)
 
 
 def test_load_rejects_bad_files(tmp_path):

@@ -167,9 +167,13 @@ def test_coefs_are_writable_views_of_the_network():
     before = clf.network_.parameters.copy()
     with pytest.raises(ValueError, match=r"coefs_\[1\] must have shape \(5, 3\), got \(3, 5\)"):
         clf.coefs_ = [np.zeros((X.shape[1], 5)), np.zeros((3, 5))]
-    with pytest.raises(ValueError, match=r"intercepts_\[0\] must hold finite real numbers"):
+    with pytest.raises(ValueError, match=r"intercepts_\[0\] contains NaN or infinity"):
         clf.intercepts_[0] = np.full(5, np.nan)
     assert np.array_equal(clf.network_.parameters, before)  # nothing written by a refusal
+    with pytest.warns(ConvergenceWarning):
+        clf.set_params(dtype="float32").fit(X, y)
+    with pytest.raises(ValueError, match=r"intercepts_\[0\] has values too large for float32"):
+        clf.intercepts_[0] = np.full(5, 1e39)
 
 
 def test_max_iter_warns_as_scikit_learn():

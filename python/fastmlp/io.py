@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -110,8 +111,7 @@ def load(path: str | os.PathLike[str]) -> Sequential:
         loss, epochs = meta.get("loss"), meta.get("epochs_trained", 0)
         if not (loss is None or loss in LOSSES) or not isinstance(epochs, int) or epochs < 0:
             raise ValueError(f"bad loss {loss!r} or epochs_trained {epochs!r}")
-        config = meta.get("optimizer")
-        optimizer = None if config is None else from_config(config)
+        optimizer = _optimizer(meta.get("optimizer"), path)
     except (KeyError, TypeError, json.JSONDecodeError) as error:
         raise ValueError(f"{path} has no valid fastmlp metadata: {error!r}") from None
     except ValueError as error:
@@ -122,6 +122,18 @@ def load(path: str | os.PathLike[str]) -> Sequential:
         raise ValueError(f"{path}: {error.args[0]}") from None
     net.loss, net.epochs_trained, net.optimizer = loss, epochs, optimizer
     return net
+
+
+def _optimizer(config: Any, path: Any) -> Any:
+    """The saved optimizer's settings as an optimizer, or None (with a warning when they
+    describe none that this version can make: a subclass of the user's, say)."""
+    if config is None:
+        return None
+    try:
+        return from_config(config)
+    except (TypeError, ValueError) as error:
+        warnings.warn(f"{path}: the saved optimizer is not restored: {error}", stacklevel=3)
+        return None
 
 
 def _check_shapes(layers: list[Any], tensors: dict[str, Any]) -> None:

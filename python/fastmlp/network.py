@@ -130,14 +130,19 @@ class Sequential:
         ]
         core = _core.NetworkF32 if self.dtype == np.float32 else _core.NetworkF64
         self._core = core(specs)
-        for b, (_, dense, _, _) in enumerate(self._blocks):
-            dense._attach(self._core.parameters, self._core.gradients, self._core.offsets(b))
         self.optimizer: Any = None
         self.loss: str | None = None
         self.history: History | None = None
         self.epochs_trained = 0
         self._changing = threading.RLock()  # reentrant: callbacks may load_state_dict in fit
-        self.init(init, seed)
+        for b, (_, dense, _, _) in enumerate(self._blocks):
+            dense._attach(self._core.parameters, self._core.gradients, self._core.offsets(b))
+        try:
+            self.init(init, seed)
+        except BaseException:  # a bad init or seed: the layers stay free for another try
+            for _, dense, _, _ in self._blocks:
+                dense._views = None
+            raise
 
     # ----------------------------------------------------------------- parameters
     @_one_thread_at_a_time
@@ -345,11 +350,13 @@ class Sequential:
                     "optimizer LBFGS runs inside scipy.optimize.minimize: callbacks, "
                     "validation_data and progress are not supported with it; call evaluate after"
                 )
-        else:
-            optimizer.learning_rates(optimizer.epochs, 1)  # checks a rate set since
+        else:  # settings may have been set since the optimizer was made
+            optimizer.settings()
+            optimizer.learning_rates(optimizer.epochs, 1)
         reported = _logged(name, validation is not None)
         for callback in callbacks:
-            callback.check_logs(reported)
+            if hasattr(callback, "check_logs"):  # callbacks need not subclass Callback
+                callback.check_logs(reported)
         self.optimizer = optimizer
         self.loss = name
         history = History()
@@ -512,8 +519,9 @@ class Sequential:
         save(self, path)
 
     def __copy__(self) -> Sequential:
-        """A second handle on the same network (as copy.copy of a torch module shares its
-        parameters); copy.deepcopy makes an independent one."""
+        """A second handle on the same weights, layers and optimizer (as copy.copy of a torch
+        module shares its parameters), with its own loss, history and epoch count, copied as
+        they are now; copy.deepcopy makes an independent network."""
         clone = type(self).__new__(type(self))
         clone.__dict__.update(self.__dict__)
         return clone
@@ -525,8 +533,17 @@ class Sequential:
             "parameters": self.parameters.copy(),
             "loss": self.loss,
             "epochs_trained": self.epochs_trained,
-            "optimizer": self.optimizer,  # with its state: training goes on as it would have
+            "optimizer": self._optimizer_to_keep(),
         }
+
+    def _optimizer_to_keep(self) -> Any:
+        """The optimizer, with its state (training goes on as it would have) unless that
+        state is another network's: it went on to train one since."""
+        optimizer = self.optimizer
+        if isinstance(optimizer, Optimizer) and optimizer._state is not None:
+            if optimizer._state[0] is not self._core:
+                return optimizer.without_state()
+        return optimizer
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         Sequential.__init__(self, *state["layers"], dtype=state["dtype"])

@@ -8,9 +8,8 @@ starts its schedule at epoch 0).
 
 from __future__ import annotations
 
+import copy
 import math
-import pickle
-import warnings
 from typing import Any, Callable
 
 import numpy as np
@@ -109,9 +108,13 @@ class Optimizer:
     def _hyper(self) -> dict[str, Any]:
         return {"momentum": 0.0, "nesterov": False, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}
 
+    def settings(self) -> dict[str, Any]:
+        """The settings of the C++ update, checked again: they may have been set since."""
+        return {"weight_decay": _non_negative("weight_decay", self.weight_decay), **self._hyper()}
+
     def _bind(self, core_network: Any) -> Any:
         """The C++ state for this network, made on first use and kept across fit calls."""
-        settings = {"weight_decay": self.weight_decay, **self._hyper()}
+        settings = self.settings()
         bound = self._state if self._state is not None and self._state[0] is core_network else None
         if bound is not None and bound[2] == settings:
             return bound[1]
@@ -119,13 +122,14 @@ class Optimizer:
             _core.OptimizerF32 if isinstance(core_network, _core.NetworkF32) else _core.OptimizerF64
         )
         state = kind(self._kind, core_network.n_parameters, **settings)
-        carried = None
+        carried = self._saved
         if bound is not None:  # settings changed since the last fit
-            carried = (bound[1].steps, [bound[1].state(i) for i in range(bound[1].n_states)])
-        elif self._saved is not None and len(self._saved[1]) == state.n_states:
-            carried = self._saved
-        if carried is not None and all(
-            len(buffer) == core_network.n_parameters for buffer in carried[1]
+            carried = (bound[1].steps, self._state_buffers())
+        # (SGD's velocity comes and goes with momentum)
+        if (
+            carried is not None
+            and len(carried[1]) == state.n_states
+            and all(len(buffer) == core_network.n_parameters for buffer in carried[1])
         ):
             state.steps = carried[0]
             for i, buffer in enumerate(carried[1]):
@@ -140,26 +144,20 @@ class Optimizer:
         state = self._state[1]
         return [state.state(i) for i in range(state.n_states)]
 
+    def without_state(self) -> Optimizer:
+        """A copy with the same settings and schedule and no state (velocity, moments)."""
+        clone = copy.copy(self)
+        clone._state = clone._saved = None
+        return clone
+
     def __getstate__(self) -> dict[str, Any]:
         """Pickled with its state buffers, so that a pickled network trains on as it would
-        have; a schedule that cannot be pickled (a lambda) is left out, with a warning."""
+        have, and with its schedule: a lambda pickles with cloudpickle (Dask, joblib's loky
+        workers), not with the standard pickle; fm.optim's schedules with either."""
         state = self.__dict__.copy()
-        bound = state.pop("_state")
         state["_state"] = None
-        if bound is not None:
-            state["_saved"] = (bound[1].steps, [b.copy() for b in self._state_buffers()])
-        if state["schedule"] is not None:
-            try:
-                pickle.dumps(state["schedule"])
-            except Exception:  # pickle raises several types for what it cannot pickle
-                warnings.warn(
-                    f"the schedule {state['schedule']!r} cannot be pickled: the copy of the "
-                    "optimizer has none (use fm.optim.StepLR, ExponentialLR, CosineLR or a "
-                    "module-level function)",
-                    RuntimeWarning,
-                    stacklevel=2,
-                )
-                state["schedule"] = None
+        if self._state is not None:
+            state["_saved"] = (self._state[1].steps, [b.copy() for b in self._state_buffers()])
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -186,11 +184,13 @@ class SGD(Optimizer):
         super().__init__(lr, weight_decay, schedule)
         self.momentum = _non_negative("momentum", momentum, 1.0)
         self.nesterov = bool(nesterov)
-        if self.nesterov and self.momentum == 0:
-            raise ValueError("nesterov momentum needs momentum > 0")
+        self._hyper()  # checks the pair
 
     def _hyper(self) -> dict[str, Any]:
-        return {**super()._hyper(), "momentum": self.momentum, "nesterov": self.nesterov}
+        momentum = _non_negative("momentum", self.momentum, 1.0)
+        if self.nesterov and momentum == 0:
+            raise ValueError("nesterov momentum needs momentum > 0")
+        return {**super()._hyper(), "momentum": momentum, "nesterov": bool(self.nesterov)}
 
     def config(self) -> dict[str, Any]:
         return {**super().config(), "momentum": self.momentum, "nesterov": self.nesterov}
@@ -214,7 +214,9 @@ class Adam(Optimizer):
         self.eps = _non_negative("eps", eps)
 
     def _hyper(self) -> dict[str, Any]:
-        return {**super()._hyper(), "beta1": self.betas[0], "beta2": self.betas[1], "eps": self.eps}
+        beta1, beta2 = _betas(self.betas)
+        eps = _non_negative("eps", self.eps)
+        return {**super()._hyper(), "beta1": beta1, "beta2": beta2, "eps": eps}
 
     def config(self) -> dict[str, Any]:
         return {**super().config(), "betas": list(self.betas), "eps": self.eps}

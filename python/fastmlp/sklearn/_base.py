@@ -15,6 +15,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
+from fastmlp._arrays import as_finite
 from fastmlp.sklearn._lbfgs import fit_lbfgs
 from fastmlp.sklearn._network import (
     ACTIVATIONS,
@@ -260,7 +261,7 @@ class BaseMLP(BaseEstimator, ABC):  # type: ignore[misc]
 
     # ---------------------------------------------------------- fitted attributes
     @property
-    def coefs_(self) -> list[np.ndarray]:
+    def coefs_(self) -> _WriteThrough:
         """The weight matrices as scikit-learn lays them out, (in, out): writable views. As
         scikit-learn's list, it can be assigned (``coefs_ = [...]``, ``coefs_[i] = …``); the
         values go into the network."""
@@ -268,16 +269,16 @@ class BaseMLP(BaseEstimator, ABC):  # type: ignore[misc]
 
     @coefs_.setter
     def coefs_(self, values: Any) -> None:
-        _WriteThrough("coefs_", self.coefs_).assign_all(values)
+        self.coefs_.assign_all(values)
 
     @property
-    def intercepts_(self) -> list[np.ndarray]:
+    def intercepts_(self) -> _WriteThrough:
         """The bias vectors: writable views, assignable as coefs_."""
         return _WriteThrough("intercepts_", [layer.bias for layer in dense_layers(self.network_)])
 
     @intercepts_.setter
     def intercepts_(self, values: Any) -> None:
-        _WriteThrough("intercepts_", self.intercepts_).assign_all(values)
+        self.intercepts_.assign_all(values)
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -297,12 +298,13 @@ class _WriteThrough(list):  # type: ignore[type-arg]
     def _checked(self, index: Any, value: Any) -> np.ndarray:
         if not isinstance(index, (int, np.integer)):
             raise TypeError(f"{self.name}: assign one array at a time (an int index)")
-        array, shape = np.asarray(value), self[index].shape
-        if array.shape != shape:
-            raise ValueError(f"{self.name}[{index}] must have shape {shape}, got {array.shape}")
-        if array.dtype.kind not in "biuf" or not np.isfinite(array).all():
-            raise ValueError(f"{self.name}[{index}] must hold finite real numbers")
-        return array
+        array, target = np.asarray(value), self[index]
+        name = f"{self.name}[{index}]"
+        if array.shape != target.shape:
+            raise ValueError(f"{name} must have shape {target.shape}, got {array.shape}")
+        if array.dtype.kind not in "biuf":
+            raise TypeError(f"{name} must hold real numbers, got dtype {array.dtype}")
+        return as_finite(name, array, target.dtype)  # finite in the network's dtype too
 
     def __setitem__(self, index: Any, value: Any) -> None:
         self[index][...] = self._checked(index, value)
