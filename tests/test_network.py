@@ -461,9 +461,10 @@ def test_divergence_raises_and_keeps_the_last_good_weights():
     one_epoch.fit(x, y, optimizer=fm.optim.SGD(lr=1.0), epochs=1)
     assert np.all(np.isfinite(net.parameters))
     assert np.array_equal(net.parameters, one_epoch.parameters)
-    with pytest.warns(RuntimeWarning, match="NaN or infinite"):
+    with pytest.warns(RuntimeWarning, match="NaN or infinite") as record:
         history = net.fit(x, y, epochs=5, on_divergence="warn")
     assert history.stop_reason == "diverged"
+    assert record[0].filename == __file__  # the warning points at the call of fit
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

@@ -611,9 +611,10 @@ def test_lbfgs_divergence_restores_the_network(on_divergence):
         with pytest.raises(FloatingPointError, match="in L-BFGS's iterations"):
             net.fit(x, y, optimizer="lbfgs", epochs=5)
     else:
-        with pytest.warns(RuntimeWarning, match="in L-BFGS's iterations"):
+        with pytest.warns(RuntimeWarning, match="in L-BFGS's iterations") as record:
             history = net.fit(x, y, optimizer="lbfgs", epochs=5, on_divergence="warn")
         assert history.stop_reason == "diverged" and history.epochs == 0
+        assert record[0].filename == __file__  # the warning points at the call of fit
     assert np.array_equal(net.parameters, before) and net.epochs_trained == 0
 
 

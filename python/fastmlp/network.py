@@ -671,8 +671,9 @@ def _evaluate(name: str, z: np.ndarray, targets: np.ndarray) -> dict[str, float]
     return {"loss": loss, "accuracy": accuracy}
 
 
-def _diverged(on_divergence: str, where: str, stacklevel: int = 3) -> None:
-    """``where``: when it happened and what the network is now."""
+def _diverged(on_divergence: str, where: str, stacklevel: int = 4) -> None:
+    """``where``: when it happened and what the network is now. The warning points at the
+    line that called fit (through fit's _one_thread_at_a_time wrapper)."""
     message = f"the loss or the weights became NaN or infinite {where}"
     if on_divergence == "raise":
         raise FloatingPointError(message)
@@ -728,11 +729,11 @@ def _fit_lbfgs(
             "in L-BFGS's iterations; the network is as it was before this fit (are the inputs "
             "and targets scaled?)"
         )
-        _diverged(on_divergence, where, stacklevel=4)
+        _diverged(on_divergence, where, stacklevel=5)
         return
     net.parameters[...] = result.x
     net.epochs_trained += int(result.nit)
     seconds = time.perf_counter() - start
     history.append(loss=float(result.fun), time=seconds)
     if result.status not in (0, 1):  # 1: the iteration or evaluation limit
-        warnings.warn(f"L-BFGS-B stopped early: {result.message}", RuntimeWarning, stacklevel=3)
+        warnings.warn(f"L-BFGS-B stopped early: {result.message}", RuntimeWarning, stacklevel=4)
