@@ -67,6 +67,14 @@ def test_linear_regression_rejects_bad_data(x, y):
         LinearRegression1D().fit(x, y)
 
 
+def test_linear_regression_checks_its_settings_and_what_overflows():
+    with pytest.raises(ValueError, match="start must be a pair"):
+        LinearRegression1D(start=(1.0,))
+    assert LinearRegression1D(steps=np.int64(3)).fit([0.0, 1.0], [1.0, 2.0]).steps == 3
+    with pytest.raises(ValueError, match="curvature overflows float64"):
+        LinearRegression1D().fit([1e200, 2e200], [1.0, 2.0])
+
+
 # ---------------------------------------------------------------- activation patterns
 @pytest.mark.parametrize("activation", ["relu", "leaky_relu", "tanh"])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -168,6 +176,11 @@ def test_linear_regions_2d_labels_the_patterns():
     assert grid.count <= max_linear_regions(2, [6, 6])
     with pytest.raises(ValueError, match="2 inputs, got 1"):
         linear_regions_2d(random_net(1, [3], seed=0))
+    with pytest.raises(ValueError, match="finite lo < hi"):
+        linear_regions_2d(net, np.nan, 1.0)
+    assert linear_regions_2d(net, resolution=np.int64(5)).labels.shape == (5, 5)
+    with pytest.raises(ValueError, match="X contains NaN"):
+        activation_patterns(net, [[np.nan, 0.0]])
 
 
 # ------------------------------------------------------------------ counting formulas
@@ -263,6 +276,13 @@ def test_universal_approximation_error_falls_as_units_double():
     assert all(b <= a for a, b in zip(errors, errors[1:]))
     assert errors[-1] < errors[2] / 20
     assert [fit.net.n_parameters for fit in fits[:2]] == [4, 7]
+    assert universal_approximation(np.sin, np.arange(1, 3))[1].units == 2  # numpy ints too
+    for bad, match in (
+        ({"n_samples": 0}, "n_samples must be an int >= 2"),
+        ({"hi": np.inf}, "finite lo < hi"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            universal_approximation(np.sin, [3], **bad)
 
 
 def test_composition_is_the_deep_network():

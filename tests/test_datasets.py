@@ -59,6 +59,28 @@ def test_second_load_reads_the_cache(cache, monkeypatch):
         np.testing.assert_array_equal(a, b)
 
 
+def test_a_damaged_cache_is_made_again(cache):
+    first = load_mnist1d()
+    (cached,) = cache.glob("mnist1d-*.npz")
+    cached.write_bytes(b"not a zip file")
+    with pytest.warns(UserWarning, match="is damaged"):
+        again = load_mnist1d()
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(first, load_mnist1d()):  # cached again
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_cache_that_cannot_be_written_still_gives_the_data(monkeypatch, tmp_path):
+    occupied = tmp_path / "a-file"
+    occupied.write_text("")
+    monkeypatch.setenv("FASTMLP_CACHE_DIR", str(occupied / "cache"))  # under a file
+    with pytest.warns(UserWarning, match="cannot cache MNIST-1D .* FASTMLP_CACHE_DIR"):
+        data = load_mnist1d()
+    assert data.X_train.shape == (4000, 40)
+    assert list(tmp_path.iterdir()) == [occupied]  # no partial file left behind
+
+
 def test_random_labels_are_seeded_and_leave_the_signals(cache):
     true = load_mnist1d()
     a = load_mnist1d(random_labels=True, seed=3)

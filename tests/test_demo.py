@@ -114,11 +114,30 @@ def test_book_and_overrides_choose_the_settings():
         parser.parse_args(["--quick", "--book"])
 
 
-@pytest.mark.parametrize("bad", [["--lr", "0"], ["--lr", "-1"], ["--epochs", "0"], ["nope"]])
+@pytest.mark.parametrize(
+    "bad",
+    [["--lr", "0"], ["--lr", "-1"], ["--lr", "inf"], ["--epochs", "0"], ["--seed", "-1"], ["nope"]],
+)
 def test_bad_arguments_are_refused(bad, capsys):
     with pytest.raises(SystemExit):
         _parser().parse_args(bad)
     assert "error" in capsys.readouterr().err
+
+
+def test_an_output_folder_that_cannot_be_made_stops_before_training(tmp_path, capsys):
+    occupied = tmp_path / "a-file"
+    occupied.write_text("")
+    assert main(["demo", "--quick", "--out", str(occupied)]) == 2
+    captured = capsys.readouterr()
+    assert "cannot make that folder" in captured.err
+    assert "==" not in captured.out  # no topic started
+
+
+def test_info_into_a_closed_pipe_ends_quietly():
+    reader_gone = subprocess.run(
+        f"{sys.executable} -m fastmlp info | head -c 1", shell=True, capture_output=True, text=True
+    )
+    assert "BrokenPipeError" not in reader_gone.stderr and "Traceback" not in reader_gone.stderr
 
 
 def test_missing_matplotlib_says_what_to_install(monkeypatch):

@@ -302,7 +302,7 @@ def test_softmax_cross_entropy_promotes_integer_logits():
         ([0, 1, 4], r"labels\[2\] = 4 is not a class index in \[0, 4\)"),
         ([5, 1, 2], r"labels\[0\] = 5 is not a class index in \[0, 4\)"),
         ([0, 2**40, 1], r"labels\[1\] = 1099511627776 is not a class index"),
-        (np.array([0, 1, 2**63], np.uint64), r"labels\[2\] = -?\d+ is not a class index"),
+        (np.array([0, 1, 2**63], np.uint64), r"label 9223372036854775808 is not a class index"),
     ],
     ids=["negative", "n_classes", "first", "huge", "uint64-wraps"],
 )
@@ -338,6 +338,8 @@ def test_softmax_cross_entropy_over_no_samples():
     with pytest.raises(ValueError, match="the mean over 0 elements is undefined"):
         fm.ops.softmax_cross_entropy(np.zeros((0, 3)), np.zeros(0, np.int64))
     loss, grad = fm.ops.softmax_cross_entropy(np.zeros((0, 3)), np.zeros(0, np.int64), "sum")
+    assert loss == 0.0 and grad.shape == (0, 3)
+    loss, grad = fm.ops.softmax_cross_entropy(np.zeros((0, 3)), [], "sum")  # [] is float64
     assert loss == 0.0 and grad.shape == (0, 3)
 
 

@@ -5,10 +5,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:  # `fastmlp info | head`: the reader has gone, and that is fine
+        # Python flushes stdout again at exit, into the same closed pipe: point it elsewhere
+        # (the recipe of Python's signal module documentation, "Note on SIGPIPE")
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+def _main(argv: list[str] | None) -> int:
     from fastmlp.demo import cli as demo
 
     parser = argparse.ArgumentParser(prog="fastmlp", description=__doc__)

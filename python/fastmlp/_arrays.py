@@ -56,13 +56,24 @@ def check_ndim(func: str, name: str, array: np.ndarray, ndims: tuple[int, ...]) 
 def as_labels(func: str, labels: Any, n_samples: int) -> np.ndarray:
     """Class indices as a contiguous int64 vector of length n_samples."""
     array = np.asarray(labels)
+    if array.size == 0 and array.dtype.kind == "f":
+        array = array.astype(np.int64)  # np.asarray([]) is float64: no labels, no type to check
     if array.dtype.kind not in "iu":
         raise TypeError(f"{func}: labels must be integers (class indices), got dtype {array.dtype}")
     if array.ndim != 1 or array.shape[0] != n_samples:
         raise ValueError(
             f"{func}: labels must have shape ({n_samples},) to match the logits, got {array.shape}"
         )
+    if array.dtype == np.uint64 and array.size and array.max() > np.iinfo(np.int64).max:
+        raise ValueError(f"{func}: label {array.max()} is not a class index (too large)")
     return np.ascontiguousarray(array, dtype=np.int64)
+
+
+def as_count(name: str, value: Any, minimum: int) -> int:
+    """``value`` as an int >= ``minimum``: a Python or numpy integer, not a bool or a float."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+    return int(value)
 
 
 def as_finite(name: str, array: np.ndarray, dtype: np.dtype[Any]) -> np.ndarray:

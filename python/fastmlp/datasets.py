@@ -3,10 +3,13 @@ small 1-D regression sets."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import random
+import warnings
+import zipfile
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -72,13 +75,25 @@ def _cached_mnist1d() -> MNIST1D:
     key = hashlib.sha256(json.dumps(args, sort_keys=True).encode()).hexdigest()[:16]
     path = cache_dir() / f"mnist1d-{key}.npz"
     if path.is_file():
-        with np.load(path) as cached:
-            return MNIST1D(*(cached[name] for name in MNIST1D._fields))
+        try:
+            with np.load(path) as cached:
+                return MNIST1D(*(cached[name] for name in MNIST1D._fields))
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+            warnings.warn(f"{path} is damaged ({error!r}): making the data again", stacklevel=3)
     data = _generate_mnist1d(make_dataset, get_dataset_args())
-    path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(f".{os.getpid()}.npz")  # rename is atomic: no torn reads
-    np.savez(partial, **data._asdict())
-    partial.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(partial, **data._asdict())
+        partial.replace(path)
+    except OSError as error:  # the data is made offline anyway: only the next call pays
+        with contextlib.suppress(OSError):  # there may be no partial file, nor its folder
+            partial.unlink()
+        warnings.warn(
+            f"cannot cache MNIST-1D in {path.parent} ({error}); set FASTMLP_CACHE_DIR to a "
+            "writable folder to keep it",
+            stacklevel=3,
+        )
     return data
 
 

@@ -19,7 +19,7 @@ from typing import Any, Callable, TypeVar, cast
 import numpy as np
 
 from fastmlp import _core
-from fastmlp._arrays import as_finite
+from fastmlp._arrays import as_count, as_finite
 from fastmlp.callbacks import Callback, History
 from fastmlp.layers import Activation, Dense, Dropout, Sigmoid, activation_layer
 from fastmlp.optim import LBFGS, SGD, Adam, AdamW, Optimizer
@@ -335,8 +335,8 @@ class Sequential:
         l2 = _l2(l2)
         if on_divergence not in ("raise", "warn"):
             raise ValueError(f"on_divergence must be 'raise' or 'warn', got {on_divergence!r}")
-        epochs = _count("epochs", epochs, minimum=0)
-        batch = 0 if batch_size is None else _count("batch_size", batch_size, minimum=1)
+        epochs = as_count("epochs", epochs, minimum=0)
+        batch = 0 if batch_size is None else as_count("batch_size", batch_size, minimum=1)
         validation = None
         if validation_data is not None:
             xv, yv = validation_data
@@ -626,12 +626,6 @@ def _l2(value: float) -> float:
     if not (number >= 0 and math.isfinite(number)):
         raise ValueError(f"l2 must be finite and >= 0, got {value!r}")
     return number
-
-
-def _count(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def _optimizer(optimizer: Any, current: Any) -> Any:

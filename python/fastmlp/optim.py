@@ -15,6 +15,7 @@ from typing import Any, Callable
 import numpy as np
 
 from fastmlp import _core
+from fastmlp._arrays import as_count
 
 __all__ = ["LBFGS", "SGD", "Adam", "AdamW", "CosineLR", "ExponentialLR", "StepLR", "from_config"]
 
@@ -243,9 +244,9 @@ class LBFGS:
     network's flat parameter buffer; ``fit``'s ``epochs`` is the iteration limit."""
 
     def __init__(self, max_fun: int = 15000, tol: float = 0.0, history: int = 10) -> None:
-        self.max_fun = _at_least_one("max_fun", max_fun)
+        self.max_fun = as_count("max_fun", max_fun, 1)
         self.tol = _non_negative("tol", tol)
-        self.history = _at_least_one("history", history)
+        self.history = as_count("history", history, 1)
 
     def config(self) -> dict[str, Any]:
         return {"name": "LBFGS", "max_fun": self.max_fun, "tol": self.tol, "history": self.history}
@@ -267,9 +268,3 @@ def from_config(config: dict[str, Any]) -> Optimizer | LBFGS:
     except TypeError as error:  # a setting the optimizer does not have
         raise ValueError(f"bad {name} settings {settings!r}: {error}") from None
     return optimizer
-
-
-def _at_least_one(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
-    return int(value)

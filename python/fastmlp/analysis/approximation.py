@@ -9,6 +9,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from fastmlp._arrays import as_count
 from fastmlp.analysis.shallow import shallow_network
 from fastmlp.network import MLP
 
@@ -35,16 +36,15 @@ def universal_approximation(
     evenly over [lo, hi]; the output weights φ are then the least-squares solution, so each
     network is the best fit that its joints allow and the error falls as units grow.
     """
-    if not lo < hi:
-        raise ValueError(f"need lo < hi, got lo={lo}, hi={hi}")
-    x = np.linspace(lo, hi, n_samples)
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+        raise ValueError(f"need finite lo < hi, got lo={lo}, hi={hi}")
+    x = np.linspace(lo, hi, as_count("n_samples", n_samples, 2))
     y = np.asarray(target(x), dtype=np.float64)
     if y.shape != x.shape:
         raise ValueError(f"target(x) must return x's shape {x.shape}, got {y.shape}")
     fits = []
     for count in units:
-        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-            raise ValueError(f"units must be positive ints, got {count!r}")
+        count = as_count("each of units", count, 1)
         # The first joint at lo, so the fit has its own slope from the start.
         joints = lo + (hi - lo) * np.arange(count) / count
         theta = np.column_stack([-joints, np.ones(count)])

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from fastmlp._arrays import as_count
 from fastmlp.callbacks import Callback
 from fastmlp.network import MLP
 from fastmlp.optim import SGD
@@ -31,14 +32,18 @@ class LinearRegression1D:
     ) -> None:
         if lr is not None and not (float(lr) > 0 and np.isfinite(lr)):
             raise ValueError(f"lr must be a positive number or None, got {lr!r}")
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-            raise ValueError(f"steps must be an int >= 1, got {steps!r}")
-        self.lr, self.steps, self.start = lr, steps, tuple(float(s) for s in start)
+        if np.shape(start) != (2,):
+            raise ValueError(f"start must be a pair (phi0, phi1), got {start!r}")
+        self.lr, self.steps = lr, as_count("steps", steps, 1)
+        self.start = tuple(float(s) for s in start)
 
     def fit(self, x: Any, y: Any) -> LinearRegression1D:
         x, y = _data(x, y)
         design = np.column_stack([np.ones_like(x), x])  # A, (I, 2)
-        hessian = 2.0 / len(x) * design.T @ design
+        with np.errstate(over="ignore"):  # reported below, in words
+            hessian = 2.0 / len(x) * design.T @ design
+        if not np.isfinite(hessian).all():
+            raise ValueError("x is too large: the loss's curvature overflows float64")
         self.lr_ = float(self.lr or 1.0 / np.linalg.eigvalsh(hessian)[-1])
         self.closed_form_ = np.linalg.lstsq(design, y, rcond=None)[0]
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from fastmlp._arrays import as_count, as_finite
 from fastmlp.analysis._affine_layers import affine_layers
 
 __all__ = [
@@ -131,8 +132,9 @@ def linear_regions_2d(
     inputs = affine_layers(net)[0].weight.shape[1]
     if inputs != 2:
         raise ValueError(f"linear_regions_2d needs a network with 2 inputs, got {inputs}")
-    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 2:
-        raise ValueError(f"resolution must be an int >= 2, got {resolution!r}")
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+        raise ValueError(f"need finite lo < hi, got lo={lo}, hi={hi}")
+    resolution = as_count("resolution", resolution, 2)
     axis = np.linspace(lo, hi, resolution)
     x0, x1 = np.meshgrid(axis, axis)
     patterns = activation_patterns(net, np.column_stack([x0.ravel(), x1.ravel()]))
@@ -149,4 +151,4 @@ def _inputs(X: Any, n_inputs: int) -> np.ndarray:
             f"X must have shape (n_samples, {n_inputs}): the network expects {n_inputs} "
             f"inputs, got shape {x.shape}"
         )
-    return x
+    return as_finite("X", x, x.dtype)
