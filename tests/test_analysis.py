@@ -260,7 +260,7 @@ def test_hidden_units_sum_to_the_network_output():
 
 
 def test_shallow_network_rejects_mismatched_parameters():
-    with pytest.raises(ValueError, match=r"phi must have shape \(4,\)"):
+    with pytest.raises(ValueError, match=r"phi must have shape \(4,\).*got \(3,\)$"):
         shallow_network(np.zeros((3, 2)), np.zeros(3))
     with pytest.raises(ValueError, match="theta must have shape"):
         shallow_network(np.zeros(3), np.zeros(4))

@@ -85,6 +85,13 @@ def test_out_is_filled_and_returned():
     out = np.empty((4, 5), np.float32)
     assert fm.ops.linear(x, weight, np.ones(5, np.float32), "relu", out=out) is out
     np.testing.assert_array_equal(out, np.full((4, 5), 4.0, np.float32))
+    one = np.empty(5, np.float32)  # one sample: out of shape (5,), filled and returned too
+    assert fm.ops.linear(x[0], weight, out=one) is one
+    np.testing.assert_array_equal(one, np.full(5, 3.0, np.float32))
+    with pytest.raises(TypeError, match="out must be a numpy array, got list"):
+        fm.ops.linear(x[0], weight, out=[0.0] * 5)
+    with pytest.raises(ValueError, match=r"out must have shape \(5,\) for one sample, got \(6,\)"):
+        fm.ops.linear(x[0], weight, out=np.empty(6, np.float32))
 
 
 def test_empty_batch_gives_empty_output():

@@ -90,13 +90,21 @@ def linear(
     x, weight = arrays[0], arrays[1]
     check_ndim("linear", "x", x, (1, 2))
     check_ndim("linear", "weight", weight, (2,))
-    one_sample = x.ndim == 1
-    if one_sample:
-        x = x.reshape(1, -1)
-        if out is not None:
-            out = out.reshape(1, -1) if out.ndim == 1 else out
-    y = _core.linear(x, weight, arrays[2] if bias is not None else None, kind, param, out)
-    return y.reshape(-1) if one_sample else y
+    bias_array = arrays[2] if bias is not None else None
+    if x.ndim == 2:
+        return _core.linear(x, weight, bias_array, kind, param, out)
+    # one sample: computed as a batch of one, into out when given (which is returned, as
+    # numpy's out= arguments are)
+    if out is None:
+        return _core.linear(x.reshape(1, -1), weight, bias_array, kind, param, None).reshape(-1)
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"linear: out must be a numpy array, got {type(out).__name__}")
+    if out.shape not in ((weight.shape[0],), (1, weight.shape[0])):
+        raise ValueError(
+            f"linear: out must have shape ({weight.shape[0]},) for one sample, got {out.shape}"
+        )
+    _core.linear(x.reshape(1, -1), weight, bias_array, kind, param, out.reshape(1, -1))
+    return out
 
 
 def _activation_pair(

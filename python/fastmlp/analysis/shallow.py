@@ -25,11 +25,12 @@ def shallow_network(theta: Any, phi: Any, activation: str = "relu", dtype: str =
     if theta.ndim != 2 or theta.shape[1] < 2:
         raise ValueError(f"theta must have shape (D, 1 + n_inputs), got {theta.shape}")
     units = theta.shape[0]
+    given = phi.shape
     phi = phi.reshape(1, -1) if phi.ndim == 1 else phi
     if phi.ndim != 2 or phi.shape[1] != units + 1:
         raise ValueError(
             f"phi must have shape ({units + 1},) or (n_outputs, {units + 1}) for {units} "
-            f"hidden units, got {np.shape(phi)}"
+            f"hidden units, got {given}"
         )
     net = MLP(theta.shape[1] - 1, [units], phi.shape[0], activation=activation, dtype=dtype)
     hidden, output = net.layers[0], net.layers[-1]
