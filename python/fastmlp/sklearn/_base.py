@@ -15,7 +15,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
-from fastmlp._arrays import as_finite
+from fastmlp.layers import _same_shape
 from fastmlp.sklearn._lbfgs import fit_lbfgs
 from fastmlp.sklearn._network import (
     ACTIVATIONS,
@@ -298,13 +298,8 @@ class _WriteThrough(list):  # type: ignore[type-arg]
     def _checked(self, index: Any, value: Any) -> np.ndarray:
         if not isinstance(index, (int, np.integer)):
             raise TypeError(f"{self.name}: assign one array at a time (an int index)")
-        array, target = np.asarray(value), self[index]
-        name = f"{self.name}[{index}]"
-        if array.shape != target.shape:
-            raise ValueError(f"{name} must have shape {target.shape}, got {array.shape}")
-        if array.dtype.kind not in "biuf":
-            raise TypeError(f"{name} must hold real numbers, got dtype {array.dtype}")
-        return as_finite(name, array, target.dtype)  # finite in the network's dtype too
+        # as Dense.weight = … checks: the shape, real numbers, finite in the network's dtype
+        return _same_shape(f"{self.name}[{index}]", self[index], value)
 
     def __setitem__(self, index: Any, value: Any) -> None:
         self[index][...] = self._checked(index, value)
