@@ -70,6 +70,7 @@ def test_linear_regression_rejects_bad_data(x, y):
 def test_linear_regression_checks_its_settings_and_what_overflows():
     with pytest.raises(ValueError, match="start must be a pair"):
         LinearRegression1D(start=(1.0,))
+    assert LinearRegression1D(start=(v for v in (0.5, 1.0))).start == (0.5, 1.0)
     assert LinearRegression1D(steps=np.int64(3)).fit([0.0, 1.0], [1.0, 2.0]).steps == 3
     with pytest.raises(ValueError, match="curvature overflows float64"):
         LinearRegression1D().fit([1e200, 2e200], [1.0, 2.0])

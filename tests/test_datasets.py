@@ -71,14 +71,20 @@ def test_a_damaged_cache_is_made_again(cache):
         np.testing.assert_array_equal(a, b)
 
 
-def test_a_cache_that_cannot_be_written_still_gives_the_data(monkeypatch, tmp_path):
+def test_a_cache_that_cannot_be_written_still_gives_the_data(cache, monkeypatch, tmp_path):
+    load_mnist1d()
+    (cached,) = cache.glob("mnist1d-*.npz")
     occupied = tmp_path / "a-file"
     occupied.write_text("")
-    monkeypatch.setenv("FASTMLP_CACHE_DIR", str(occupied / "cache"))  # under a file
-    with pytest.warns(UserWarning, match="cannot cache MNIST-1D .* FASTMLP_CACHE_DIR"):
-        data = load_mnist1d()
-    assert data.X_train.shape == (4000, 40)
-    assert list(tmp_path.iterdir()) == [occupied]  # no partial file left behind
+    for where, blocked in ((occupied / "cache", None), (tmp_path / "dir", cached.name)):
+        monkeypatch.setenv("FASTMLP_CACHE_DIR", str(where))
+        if blocked:  # the folder is fine, the file's name is taken by a folder
+            (where / blocked).mkdir(parents=True)
+        with pytest.warns(UserWarning, match="cannot cache MNIST-1D .* FASTMLP_CACHE_DIR"):
+            data = load_mnist1d()
+        assert data.X_train.shape == (4000, 40)
+        if blocked:  # the partial file written beside it is gone
+            assert [p.name for p in where.iterdir()] == [blocked]
 
 
 def test_random_labels_are_seeded_and_leave_the_signals(cache):

@@ -90,7 +90,7 @@ def test_out_is_filled_and_returned():
     np.testing.assert_array_equal(one, np.full(5, 3.0, np.float32))
     with pytest.raises(TypeError, match="out must be a numpy array, got list"):
         fm.ops.linear(x[0], weight, out=[0.0] * 5)
-    with pytest.raises(ValueError, match=r"out must have shape \(5,\) for one sample, got \(6,\)"):
+    with pytest.raises(ValueError, match=r"shape \(5,\) or \(1, 5\) for one sample, got \(6,\)"):
         fm.ops.linear(x[0], weight, out=np.empty(6, np.float32))
 
 

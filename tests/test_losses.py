@@ -303,8 +303,9 @@ def test_softmax_cross_entropy_promotes_integer_logits():
         ([5, 1, 2], r"labels\[0\] = 5 is not a class index in \[0, 4\)"),
         ([0, 2**40, 1], r"labels\[1\] = 1099511627776 is not a class index"),
         (np.array([0, 1, 2**63], np.uint64), r"label 9223372036854775808 is not a class index"),
+        (np.array([0, 1, 2**63], ">u8"), r"label 9223372036854775808 is not a class index"),
     ],
-    ids=["negative", "n_classes", "first", "huge", "uint64-wraps"],
+    ids=["negative", "n_classes", "first", "huge", "uint64-wraps", "big-endian-uint64"],
 )
 def test_softmax_cross_entropy_rejects_labels_out_of_range(labels, match):
     logits = np.zeros((3, 4))

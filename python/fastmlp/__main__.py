@@ -11,7 +11,9 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        return _main(argv)
+        status = _main(argv)
+        sys.stdout.flush()  # here, where a closed pipe can be caught, not at exit
+        return status
     except BrokenPipeError:  # `fastmlp info | head`: the reader has gone, and that is fine
         # Python flushes stdout again at exit, into the same closed pipe: point it elsewhere
         # (the recipe of Python's signal module documentation, "Note on SIGPIPE")

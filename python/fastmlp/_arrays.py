@@ -56,7 +56,7 @@ def check_ndim(func: str, name: str, array: np.ndarray, ndims: tuple[int, ...]) 
 def as_labels(func: str, labels: Any, n_samples: int) -> np.ndarray:
     """Class indices as a contiguous int64 vector of length n_samples."""
     array = np.asarray(labels)
-    if array.size == 0 and array.dtype.kind == "f":
+    if array.size == 0 and not isinstance(labels, np.ndarray):
         array = array.astype(np.int64)  # np.asarray([]) is float64: no labels, no type to check
     if array.dtype.kind not in "iu":
         raise TypeError(f"{func}: labels must be integers (class indices), got dtype {array.dtype}")
@@ -64,7 +64,7 @@ def as_labels(func: str, labels: Any, n_samples: int) -> np.ndarray:
         raise ValueError(
             f"{func}: labels must have shape ({n_samples},) to match the logits, got {array.shape}"
         )
-    if array.dtype == np.uint64 and array.size and array.max() > np.iinfo(np.int64).max:
+    if array.dtype.kind == "u" and array.size and array.max() > np.iinfo(np.int64).max:
         raise ValueError(f"{func}: label {array.max()} is not a class index (too large)")
     return np.ascontiguousarray(array, dtype=np.int64)
 

@@ -78,7 +78,7 @@ def _cached_mnist1d() -> MNIST1D:
         try:
             with np.load(path) as cached:
                 return MNIST1D(*(cached[name] for name in MNIST1D._fields))
-        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+        except (OSError, ValueError, TypeError, KeyError, EOFError, zipfile.BadZipFile) as error:
             warnings.warn(f"{path} is damaged ({error!r}): making the data again", stacklevel=3)
     data = _generate_mnist1d(make_dataset, get_dataset_args())
     partial = path.with_suffix(f".{os.getpid()}.npz")  # rename is atomic: no torn reads

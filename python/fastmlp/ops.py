@@ -79,7 +79,9 @@ def linear(
     ``x`` is ``(n_samples, in_features)`` or one sample ``(in_features,)``; ``weight`` is
     ``(out_features, in_features)``; ``bias`` is ``(out_features,)`` or None. The bias and
     activation are applied in the GEMM's write-back, while the output tile is in cache.
-    ``activation_param`` is the slope of ``leaky_relu`` or the alpha of ``elu``.
+    ``activation_param`` is the slope of ``leaky_relu`` or the alpha of ``elu``. ``out``,
+    when given, receives the result and is returned: ``(n_samples, out_features)``, or for
+    one sample ``(out_features,)`` or ``(1, out_features)``.
     """
     kind, param = _activation("linear", activation, activation_param)
     names: tuple[str, ...] = ("x", "weight")
@@ -101,7 +103,8 @@ def linear(
         raise TypeError(f"linear: out must be a numpy array, got {type(out).__name__}")
     if out.shape not in ((weight.shape[0],), (1, weight.shape[0])):
         raise ValueError(
-            f"linear: out must have shape ({weight.shape[0]},) for one sample, got {out.shape}"
+            f"linear: out must have shape ({weight.shape[0]},) or (1, {weight.shape[0]}) for "
+            f"one sample, got {out.shape}"
         )
     _core.linear(x.reshape(1, -1), weight, bias_array, kind, param, out.reshape(1, -1))
     return out

@@ -32,10 +32,11 @@ class LinearRegression1D:
     ) -> None:
         if lr is not None and not (float(lr) > 0 and np.isfinite(lr)):
             raise ValueError(f"lr must be a positive number or None, got {lr!r}")
-        if np.shape(start) != (2,):
-            raise ValueError(f"start must be a pair (phi0, phi1), got {start!r}")
+        pair = tuple(start)
+        if len(pair) != 2:
+            raise ValueError(f"start must be a pair (phi0, phi1), got {pair!r}")
         self.lr, self.steps = lr, as_count("steps", steps, 1)
-        self.start = tuple(float(s) for s in start)
+        self.start = tuple(float(s) for s in pair)
 
     def fit(self, x: Any, y: Any) -> LinearRegression1D:
         x, y = _data(x, y)

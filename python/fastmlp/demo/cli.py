@@ -74,8 +74,10 @@ def _positive(kind: type, zero: bool = False) -> Callable[[str], Any]:
 
     def parse(text: str) -> Any:
         value = kind(text)
-        if not (value >= 0 if zero else value > 0) or not math.isfinite(value):
-            raise argparse.ArgumentTypeError(f"must be finite and {'>=' if zero else '>'} 0")
+        finite = not isinstance(value, float) or math.isfinite(value)  # ints always are
+        if not (finite and (value >= 0 if zero else value > 0)):
+            bound = ">= 0" if zero else "> 0"
+            raise argparse.ArgumentTypeError(f"must be finite and {bound}, got {text}")
         return value
 
     parse.__name__ = kind.__name__  # argparse names the type in its errors

@@ -66,5 +66,5 @@ def fit_lbfgs(
             f"(status={result.status}): {result.message}. Increase max_iter or max_fun, or "
             "scale the data.",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=5,  # here < BaseMLP._fit < fit < scikit-learn's _fit_context < caller
         )

@@ -70,7 +70,8 @@ def fit_stochastic(
             l2=l2,
         )
     except KeyboardInterrupt:
-        warnings.warn("Training interrupted by user.", stacklevel=3)
+        # stack levels: here < BaseMLP._fit < fit < scikit-learn's _fit_context < the caller
+        warnings.warn("Training interrupted by user.", stacklevel=5)
         return
     except FloatingPointError as error:
         raise ValueError(
@@ -85,7 +86,7 @@ def fit_stochastic(
             f"Stochastic Optimizer: Maximum iterations ({est.max_iter}) reached and the "
             "optimization hasn't converged yet.",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=5,
         )
 
 
@@ -120,7 +121,7 @@ def _batch_size(batch_size: int | str, n_samples: int) -> int:
     if int(batch_size) > n_samples:
         warnings.warn(
             "Got `batch_size` less than 1 or larger than sample size. It is going to be clipped",
-            stacklevel=4,
+            stacklevel=6,  # one level below fit_stochastic's warnings
         )
     return min(int(batch_size), n_samples)
 
