@@ -237,6 +237,11 @@ def test_n_parameters_equals_the_networks(n_inputs, hidden, n_outputs):
 def test_architecture_table_rows():
     (row,) = architecture_table(1, [[10] * 5], 1)
     assert (row.hidden_widths, row.parameters, row.max_regions) == ((10,) * 5, 471, 161_051)
+    with pytest.raises(TypeError, match=r"sequence of hidden-width lists.*one entry is 10"):
+        architecture_table(1, [10, 20], 1)  # one architecture's widths, not a list of them
+    # numpy arrays of widths count as well as lists
+    assert architecture_table(1, [np.array([10, 10])], 1)[0].hidden_widths == (10, 10)
+    assert max_linear_regions(1, np.array([10, 10])) == max_linear_regions(1, [10, 10])
 
 
 @pytest.mark.parametrize("bad", [0, -1, 2.0, True, "3"])

@@ -9,6 +9,8 @@ from math import comb
 from operator import index
 from typing import Any
 
+import numpy as np
+
 __all__ = ["ArchitectureRow", "architecture_table", "max_linear_regions", "n_parameters"]
 
 
@@ -55,9 +57,15 @@ def architecture_table(
     n_inputs: int, architectures: Sequence[Sequence[int]], n_outputs: int
 ) -> list[ArchitectureRow]:
     """Parameters and maximum linear regions of each architecture (its hidden widths)."""
+    for widths in architectures:
+        if isinstance(widths, (str, bytes)) or not isinstance(widths, (Sequence, np.ndarray)):
+            raise TypeError(
+                "architectures must be a sequence of hidden-width lists, such as [[10], [5, 5]]; "
+                f"one entry is {widths!r}"
+            )
     return [
         ArchitectureRow(
-            tuple(widths),
+            tuple(_widths(widths)),
             n_parameters(n_inputs, widths, n_outputs),
             max_linear_regions(n_inputs, widths),
         )
@@ -76,6 +84,8 @@ def _width(name: str, value: Any) -> int:
 
 
 def _widths(hidden_widths: Sequence[int]) -> list[int]:
+    if isinstance(hidden_widths, np.ndarray) and hidden_widths.ndim == 1:
+        hidden_widths = hidden_widths.tolist()
     if isinstance(hidden_widths, (str, bytes)) or not isinstance(hidden_widths, Sequence):
         raise TypeError(f"hidden_widths must be a sequence of ints, got {hidden_widths!r}")
     return [_width(f"hidden_widths[{i}]", w) for i, w in enumerate(hidden_widths)]
