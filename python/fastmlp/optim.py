@@ -8,7 +8,6 @@ starts its schedule at epoch 0).
 
 from __future__ import annotations
 
-import copy
 import math
 from typing import Any, Callable
 
@@ -147,8 +146,8 @@ class Optimizer:
 
     def without_state(self) -> Optimizer:
         """A copy with the same settings and schedule and no state (velocity, moments)."""
-        clone = copy.copy(self)
-        clone._state = clone._saved = None
+        clone = type(self).__new__(type(self))  # not copy.copy: __getstate__ copies the state
+        clone.__dict__.update(self.__dict__, _state=None, _saved=None)
         return clone
 
     def __getstate__(self) -> dict[str, Any]:
