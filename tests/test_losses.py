@@ -435,6 +435,56 @@ def test_weight_gradient_against_float64(rows, out, inputs, dtype, threads):
         assert not dw.any() and not db.any()
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+@pytest.mark.parametrize("rows,out,inputs", WEIGHT_GRADIENT_SHAPES, ids=str)
+def test_weight_gradient_into_out_or_added_to_it(rows, out, inputs, dtype, threads):
+    rng = np.random.default_rng([rows, out, inputs, 1])
+    delta = rng.standard_normal((rows, out)).astype(dtype)
+    x = rng.standard_normal((rows, inputs)).astype(dtype)
+    held_dw = rng.standard_normal((out, inputs)).astype(dtype)
+    held_db = rng.standard_normal(out).astype(dtype)
+    before = fm.get_num_threads()
+    try:
+        fm.set_num_threads(threads)
+        dw, db = fm.ops.weight_gradient(delta, x)
+        into = (np.full_like(held_dw, np.nan), np.full_like(held_db, np.nan))
+        written = fm.ops.weight_gradient(delta, x, out=into)
+        added = (held_dw.copy(), held_db.copy())
+        result = fm.ops.weight_gradient(delta, x, out=added, accumulate=True)
+    finally:
+        fm.set_num_threads(before)
+    assert written[0] is into[0] and written[1] is into[1]
+    assert result[0] is added[0] and result[1] is added[1]
+    assert np.array_equal(into[0], dw) and np.array_equal(into[1], db)
+    # each sum finished, then added once: the bits of adding the gradient computed apart
+    # (5,000 rows: summed in chunks, on two threads too)
+    assert np.array_equal(added[0], held_dw + dw) and np.array_equal(added[1], held_db + db)
+
+
+def test_weight_gradient_out_checks():
+    delta, x = np.ones((4, 3)), np.ones((4, 2))
+    dw, db = np.zeros((3, 2)), np.zeros(3)
+    with pytest.raises(ValueError, match=r"accumulate=True adds to out=\(dw, db\): pass them"):
+        fm.ops.weight_gradient(delta, x, accumulate=True)
+    with pytest.raises(TypeError, match="accumulate must be True or False, got str"):
+        fm.ops.weight_gradient(delta, x, out=(dw, db), accumulate="no")
+    with pytest.raises(TypeError, match=r"out must be a tuple \(dw, db\), got ndarray"):
+        fm.ops.weight_gradient(delta, x, out=dw)
+    with pytest.raises(ValueError, match=r"out must have shape \(3, 2\), got \(2, 3\)"):
+        fm.ops.weight_gradient(delta, x, out=(np.zeros((2, 3)), db))
+    with pytest.raises(TypeError, match="weight_gradient: out"):
+        fm.ops.weight_gradient(delta, x, out=(dw.astype(np.float32), db))
+    with pytest.raises(ValueError, match="out shares memory with an input"):
+        fm.ops.weight_gradient(delta, x, out=(dw, delta[0]))
+    shared = np.zeros(9)
+    with pytest.raises(ValueError, match="out's dw and db share memory"):
+        fm.ops.weight_gradient(delta, x, out=(shared[:6].reshape(3, 2), shared[4:7]))
+    fm.ops.weight_gradient(delta, x, out=[dw, db], accumulate=True)  # a list is taken too
+    np.testing.assert_array_equal(dw, np.full((3, 2), 4.0))
+    np.testing.assert_array_equal(db, [4, 4, 4])
+
+
 def test_weight_gradient_bad_input_and_promotion():
     dw, db = fm.ops.weight_gradient(np.ones((2, 3), np.int64), np.ones((2, 1), np.float32))
     assert dw.dtype == db.dtype == np.float64

@@ -328,10 +328,14 @@ def test_fit_is_bitwise_reproducible_across_thread_counts(batch_size, loss):
 # A batch of more than 256 rows is trained in 256-row chunks (see network.cpp): 257 rows
 # make two chunks, 1,300 six (the last of 20 rows), 4,700 nineteen in groups of two.
 @pytest.mark.parametrize("n", [257, 1300, 4700])
-def test_a_long_batch_in_chunks_equals_the_sum_of_its_parts(n, loss, threads, threads_restored):
+# ReLU: every layer takes the narrow kernels
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_a_long_batch_in_chunks_equals_the_sum_of_its_parts(
+    n, loss, activation, threads, threads_restored
+):
     fm.set_num_threads(threads)
     rng = np.random.default_rng(n)
-    net = fm.MLP(5, [9, 7], 3, activation="tanh", dtype="float64", seed=1)
+    net = fm.MLP(5, [9, 7], 3, activation=activation, dtype="float64", seed=1)
     x, y, weight = rng.standard_normal((n, 5)), targets_for(loss, rng, n, 3), rng.random(n)
     value, gradient = net.loss_and_gradient(
         x, y, loss=loss, sample_weight=weight, reduction="sum", l2=0.1
@@ -351,7 +355,7 @@ def test_a_long_batch_in_chunks_equals_the_sum_of_its_parts(n, loss, threads, th
     assert value == pytest.approx(sum(v for v, _ in parts), rel=1e-12)
     np.testing.assert_allclose(gradient, sum(g for _, g in parts), rtol=1e-10, atol=1e-10)
 
-    single = fm.MLP(5, [9, 7], 3, activation="tanh", dtype="float32", seed=1)
+    single = fm.MLP(5, [9, 7], 3, activation=activation, dtype="float32", seed=1)
     single.parameters[...] = net.parameters
     value32, gradient32 = single.loss_and_gradient(
         x, y, loss=loss, sample_weight=weight, reduction="sum", l2=0.1
@@ -372,6 +376,24 @@ def test_a_long_batch_in_groups_of_chunks_is_bitwise_the_same_on_1_to_4_threads(
     for threads in (1, 2, 3, 4):
         fm.set_num_threads(threads)
         results.append(net.loss_and_gradient(x, y, seed=3))
+    for value, gradient in results[1:]:
+        assert value == results[0][0]
+        assert np.array_equal(gradient, results[0][1])
+
+
+# 2,000 rows: eight chunks, a group each (one thread adds each chunk's gradient straight into
+# the total); 4,700: nineteen in groups of two.
+@pytest.mark.parametrize("n", [2000, 4700])
+@pytest.mark.parametrize("narrow", [True, False], ids=["narrow", "wide"])
+def test_chunk_gradients_sum_bitwise_the_same_on_1_to_3_threads(n, narrow, threads_restored):
+    rng = np.random.default_rng(n)
+    net = fm.MLP(3, [10, 10] if narrow else [40, 40], 2, seed=4)
+    x = rng.standard_normal((n, 3)).astype(np.float32)
+    y = np.sin(x[:, :2] * 3)
+    results = []
+    for threads in (1, 2, 3):
+        fm.set_num_threads(threads)
+        results.append(net.loss_and_gradient(x, y, loss="mse", l2=0.01))
     for value, gradient in results[1:]:
         assert value == results[0][0]
         assert np.array_equal(gradient, results[0][1])

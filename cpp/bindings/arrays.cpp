@@ -12,15 +12,14 @@ std::string shape_string(const std::vector<py::ssize_t>& shape) {
   return s + (shape.size() == 1 ? ",)" : ")");
 }
 
-// Byte ranges overlap: a conservative test (like np.may_share_memory) on C-contiguous arrays.
+}  // namespace
+
 bool overlaps(const py::array& a, const py::array& b) {
   const auto start_a = reinterpret_cast<std::uintptr_t>(a.data());
   const auto start_b = reinterpret_cast<std::uintptr_t>(b.data());
   return a.nbytes() > 0 && b.nbytes() > 0 && start_a < start_b + b.nbytes() &&
          start_b < start_a + a.nbytes();
 }
-
-}  // namespace
 
 bool is_native_float_array(py::handle h, int wanted_type_num) {
   constexpr int required_flags = py::array::c_style | py::detail::npy_api::NPY_ARRAY_ALIGNED_;

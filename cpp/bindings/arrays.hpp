@@ -84,6 +84,10 @@ std::vector<py::array> as_float_arrays(
 // A finite float scalar argument, else ValueError.
 double finite_scalar(const char* func, const char* name, double value);
 
+// Whether the byte ranges of two C-contiguous arrays overlap: a conservative test, like
+// np.may_share_memory.
+bool overlaps(const py::array& a, const py::array& b);
+
 // The array to write a result of `shape` into: a new one when `out` is None, else `out`
 // after checking it is an ndarray of dtype T with that shape, C-contiguous, writeable, and
 // sharing no memory with any of `inputs`.

@@ -201,30 +201,45 @@ py::array bias_gradient(const py::array& dy) {
     const T* src = static_cast<const T*>(dy.data());
     T* dst = db.mutable_data();
     GilReleaseFor release(double(dy.size()));
-    kernels().typed<T>().bias_gradient(dy.shape(0), dy.shape(1), src, dst);
+    kernels().typed<T>().bias_gradient(dy.shape(0), dy.shape(1), src, dst, false);
     return std::move(db);
   });
 }
 
-py::tuple weight_gradient(const py::array& delta, const py::array& x) {
+py::tuple weight_gradient(const py::array& delta, const py::array& x, const py::object& out,
+                          bool accumulate) {
   return with_float_dtype("delta", delta, [&](auto zero) -> py::tuple {
     using T = decltype(zero);
     check_array<T>("delta", delta, 2);
     check_array<T>("x", x, 2);
-    const index_t rows = delta.shape(0), out = delta.shape(1), in = x.shape(1);
+    const index_t rows = delta.shape(0), out_features = delta.shape(1), in = x.shape(1);
     if (x.shape(0) != rows) {
       throw py::value_error("x must have as many rows as delta " + shape_string(delta) +
                             ", got shape " + shape_string(x));
     }
-    py::array_t<T> dw({out, in});
-    py::array_t<T> db(out);
+    if (!out.is_none() && !(py::isinstance<py::tuple>(out) && py::len(out) == 2)) {
+      throw py::type_error("weight_gradient: out must be a tuple (dw, db), got " +
+                           std::string(py::str(py::type::of(out).attr("__name__"))));
+    }
+    if (accumulate && out.is_none()) {
+      throw py::value_error("weight_gradient: accumulate=True adds to out=(dw, db): pass them");
+    }
+    const auto part = [&](int i) -> py::object {
+      if (out.is_none()) return py::none();
+      return py::tuple(out)[i];
+    };
+    py::array_t<T> dw =
+        output_array<T>("weight_gradient", part(0), {out_features, in}, {&delta, &x});
+    py::array_t<T> db = output_array<T>("weight_gradient", part(1), {out_features}, {&delta, &x});
+    if (overlaps(dw, db)) throw py::value_error("weight_gradient: out's dw and db share memory");
     const T* d = static_cast<const T*>(delta.data());
     const T* input = static_cast<const T*>(x.data());
     T* dw_data = dw.mutable_data();
     T* db_data = db.mutable_data();
     {
-      GilReleaseFor release(2.0 * double(rows) * double(out) * double(in));
-      kernels().typed<T>().weight_gradient(rows, out, in, d, input, dw_data, db_data);
+      GilReleaseFor release(2.0 * double(rows) * double(out_features) * double(in));
+      kernels().typed<T>().weight_gradient(rows, out_features, in, d, input, dw_data, db_data,
+                                           accumulate);
     }
     return py::make_tuple(dw, db);
   });
@@ -280,8 +295,10 @@ same for any thread count. The GIL is released while the product runs.
   m.def("softmax_cross_entropy", &softmax_cross_entropy, py::arg("logits"), py::arg("labels"),
         py::arg("scale"), "(scale·Σ cross-entropy of softmax(logits), its gradient)");
   m.def("bias_gradient", &bias_gradient, py::arg("dy"), "Column sums of dy.");
-  m.def("weight_gradient", &weight_gradient, py::arg("delta"), py::arg("x"),
-        "(deltaᵀ·x, column sums of delta): a dense layer's weight and bias gradients.");
+  m.def("weight_gradient", &weight_gradient, py::arg("delta"), py::arg("x"), py::arg("out"),
+        py::arg("accumulate"),
+        "(deltaᵀ·x, column sums of delta): a dense layer's weight and bias gradients, written "
+        "to out=(dw, db) when given, or added to them with accumulate.");
 }
 
 }  // namespace fastmlp

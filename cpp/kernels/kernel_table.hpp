@@ -95,12 +95,14 @@ struct TypedKernels {
   // (m, n) (multi-label), dlogits = sigmoid(logits) − target.
   double (*sigmoid_binary_cross_entropy)(index_t m, index_t n, const T* logits, const T* target,
                                          const T* row_weight, T* dlogits, double scale);
-  // db[j] = Σ_i dy[i, j] for dy of shape (m, n): the bias gradient.
-  void (*bias_gradient)(index_t m, index_t n, const T* dy, T* db);
+  // db[j] = Σ_i dy[i, j] for dy of shape (m, n): the bias gradient. With `accumulate`, every
+  // gradient kernel here adds each finished sum to what its output holds (the bits of adding a
+  // separately computed gradient) instead of writing it.
+  void (*bias_gradient)(index_t m, index_t n, const T* dy, T* db, bool accumulate);
   // A dense layer's gradients over `rows` samples: dw (out, in) = deltaᵀ·input and db (out,)
   // = column sums of delta, for delta (rows, out) and input (rows, in).
   void (*weight_gradient)(index_t rows, index_t out, index_t in, const T* delta, const T* input,
-                          T* dw, T* db);
+                          T* dw, T* db, bool accumulate);
   // The L2 penalty's gradient and value: dw[i] += l2·w[i] over n weights; returns Σ w[i]².
   double (*l2_penalty)(index_t n, T l2, const T* w, T* dw);
   // One fused optimizer step over n parameters (see optimizer.hpp for the exact rules).
@@ -109,16 +111,16 @@ struct TypedKernels {
                     T* moment2);
   // A narrow layer's training step, each product one pass over the rows with the bias, ReLU
   // and its derivative applied in registers (see narrow_layer.hpp): y (n, out) = act(x·Wᵀ +
-  // b); then dw = deltaᵀ·x, db = column sums of delta and, when dx is not null, dx = delta·W,
-  // times ReLU's derivative at x when below_relu (x the output of a ReLU layer). Rows are
-  // ld… apart; rows narrow_width apart are padded: read and written in whole vectors, the
-  // values past a row's width scratch.
+  // b); then dw = deltaᵀ·x, db = column sums of delta (added, with accumulate) and, when dx is
+  // not null, dx = delta·W, times ReLU's derivative at x when below_relu (x the output of a
+  // ReLU layer). Rows are ld… apart; rows narrow_width apart are padded: read and written in
+  // whole vectors, the values past a row's width scratch.
   index_t narrow_width;
   void (*narrow_forward)(const NarrowLayer<T>& layer, index_t n, const T* x, index_t ldx, T* y,
                          index_t ldy);
   void (*narrow_backward)(const NarrowLayer<T>& layer, index_t n, const T* x, index_t ldx,
-                          const T* delta, index_t ld_delta, T* dw, T* db, bool below_relu, T* dx,
-                          index_t ld_dx);
+                          const T* delta, index_t ld_delta, T* dw, T* db, bool accumulate,
+                          bool below_relu, T* dx, index_t ld_dx);
 };
 
 struct KernelTable {

@@ -56,6 +56,19 @@ template <class Shape, class T>
   }
 }
 
+// A gradient's row of `count` sums to p, added to what p holds when `accumulate`.
+template <class Shape, class T>
+[[gnu::always_inline]] inline void store_sums(T* p, index_t count, bool accumulate,
+                                              typename Shape::Vec::reg (&row)[Shape::nv]) {
+  if (accumulate) {
+    typename Shape::Vec::reg held[Shape::nv];
+    load_row<Shape>(p, count, false, held);
+    FASTMLP_UNROLL_FULLY
+    for (int v = 0; v < Shape::nv; ++v) row[v] = Shape::Vec::add(held[v], row[v]);
+  }
+  store_row<Shape>(p, count, false, row);
+}
+
 // The rows [i, i + R) of a matrix with rows ld apart, those past `rows` repeating the last:
 // computed on, never stored.
 template <int R, class T>
@@ -203,8 +216,8 @@ void narrow_forward(const NarrowLayer<T>& layer, index_t n, const T* x, index_t 
 
 template <class T>
 void narrow_backward(const NarrowLayer<T>& layer, index_t n, const T* x, index_t ldx,
-                     const T* delta, index_t ld_delta, T* dw, T* db, bool below_relu, T* dx,
-                     index_t ld_dx) {
+                     const T* delta, index_t ld_delta, T* dw, T* db, bool accumulate,
+                     bool below_relu, T* dx, index_t ld_dx) {
   constexpr int R = Blocking<T>::mr;
   const index_t in = layer.in, out = layer.out;  // locals, as in narrow_forward
   const bool padded_x = ldx == narrow_width<T>, padded_delta = ld_delta == narrow_width<T>;
@@ -236,7 +249,7 @@ void narrow_backward(const NarrowLayer<T>& layer, index_t n, const T* x, index_t
     for (int v = 0; v < Shape::nv; ++v) {
       row[v] = S::add(S::add(partial[0][v], partial[1][v]), S::add(partial[2][v], partial[3][v]));
     }
-    store_row<Shape>(db, out, false, row);
+    store_sums<Shape>(db, out, accumulate, row);
   });
   // dw = deltaᵀ·x as sums over the batch of scalars times rows: rows of dw (scalars from
   // delta, rows of x; gemm's tiles) or, when the layer has fewer inputs than outputs,
@@ -254,7 +267,10 @@ void narrow_backward(const NarrowLayer<T>& layer, index_t n, const T* x, index_t
         for (int g = 0; g < G; ++g) {
           alignas(64) T column[Shape::width];
           store_row<Shape>(column, Shape::width, true, c[g]);
-          for (index_t j = 0; j < out; ++j) dw[j * in + k + g] = column[j];
+          for (index_t j = 0; j < out; ++j) {
+            T& dst = dw[j * in + k + g];
+            dst = accumulate ? dst + column[j] : column[j];
+          }
         }
       };
       for_groups<R>(in, columns);
@@ -270,7 +286,7 @@ void narrow_backward(const NarrowLayer<T>& layer, index_t n, const T* x, index_t
         with_flag(padded_x, [&](auto padded) {
           outer_product_sums<Shape>(n, delta + j, ld_delta, x, ldx, in, padded, c);
         });
-        for (int g = 0; g < G; ++g) store_row<Shape>(dw + (j + g) * in, in, false, c[g]);
+        for (int g = 0; g < G; ++g) store_sums<Shape>(dw + (j + g) * in, in, accumulate, c[g]);
       };
       for_groups<R>(out, rows);
     }

@@ -32,21 +32,31 @@ namespace fastmlp::FASTMLP_ISA_NAMESPACE {
 // (a 60,000-row batch in 256-row chunks would take 233), and up to 16 threads share the work.
 constexpr index_t gradient_chunk_rows(index_t batch) { return larger(256, ceil_div(batch, 16)); }
 
+// With `accumulate`, dw and db get the gradient added instead of written, each element's sum
+// formed first and added once: bitwise what adding a separately computed gradient gives (the
+// training step sums chunks of a batch so, without writing each chunk's gradient out and
+// reading it back).
 template <class T>
 void weight_gradient(index_t rows, index_t out, index_t in, const T* delta, const T* input, T* dw,
-                     T* db) {
+                     T* db, bool accumulate) {
   if (out == 0) return;  // nothing to write
   const index_t chunk_rows = gradient_chunk_rows(rows);
   const index_t chunks = ceil_div(rows, chunk_rows);
-  // Chunk 0 writes dw and db; chunk c > 0 its partial sums (dW then db) at
-  // partials[(c − 1)·size].
+  // One chunk's product is a single k block of the GEMM: its beta = 1 adds finished sums.
+  static_assert(Blocking<T>::kc >= gradient_chunk_rows(0));
+  // Chunk c writes its partial sums (dW then db) at partials[(c − first_partial)·size], where
+  // chunk 0 writes dw and db themselves unless accumulating.
+  const index_t first_partial = accumulate ? 0 : 1;
   const index_t size = out * in + out;
-  T* partials = chunks > 1 ? static_cast<T*>(thread_workspace(
-                                 sizeof(T) * size_t((chunks - 1) * size), Workspace::partial_sums))
-                           : nullptr;
+  T* partials =
+      chunks > 1
+          ? static_cast<T*>(thread_workspace(sizeof(T) * size_t((chunks - first_partial) * size),
+                                             Workspace::partial_sums))
+          : nullptr;
   const auto chunk_gradient = [&](index_t chunk) {
-    T* dw_part = chunk == 0 ? dw : partials + (chunk - 1) * size;
-    T* db_part = chunk == 0 ? db : dw_part + out * in;
+    const bool in_place = chunks <= 1 || chunk < first_partial;
+    T* dw_part = in_place ? dw : partials + (chunk - first_partial) * size;
+    T* db_part = in_place ? db : dw_part + out * in;
     const index_t first = chunk * chunk_rows;
     const index_t count = smaller(chunk_rows, rows - first);
     GemmArgs<T> g;
@@ -60,8 +70,9 @@ void weight_gradient(index_t rows, index_t out, index_t in, const T* delta, cons
     g.ldb = in;
     g.c = dw_part;
     g.ldc = in;
+    g.beta = in_place && accumulate ? T(1) : T(0);
     gemm(g);
-    bias_gradient(count, out, delta + first * out, db_part);
+    bias_gradient(count, out, delta + first * out, db_part, in_place && accumulate);
   };
   if (chunks <= 1) {
     chunk_gradient(0);
@@ -93,9 +104,13 @@ void weight_gradient(index_t rows, index_t out, index_t in, const T* delta, cons
       const index_t offset = bias ? out * in : 0;
       const index_t begin = (bias ? piece - weight_pieces : piece) * line;
       const index_t end = smaller(bias ? out : out * in, begin + line);
+      T* chunk_sums = accumulate ? partials + offset : sums;  // chunk 0's, then the total
       for (index_t chunk = 1; chunk < chunks; ++chunk) {
-        const T* part = partials + (chunk - 1) * size + offset;
-        for (index_t e = begin; e < end; ++e) sums[e] += part[e];
+        const T* part = partials + (chunk - first_partial) * size + offset;
+        for (index_t e = begin; e < end; ++e) chunk_sums[e] += part[e];
+      }
+      if (accumulate) {
+        for (index_t e = begin; e < end; ++e) sums[e] += chunk_sums[e];
       }
     });
   });

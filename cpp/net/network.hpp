@@ -82,19 +82,22 @@ class Network {
   };
 
   // The loss of rows [first, first + n) of a batch and its gradient into `gradients` (a
-  // buffer laid out as gradients()); x and targets point at the chunk's first row.
+  // buffer laid out as gradients()), written or, with `accumulate`, added; x and targets
+  // point at the chunk's first row.
   double chunk_loss_and_gradient(StepBuffers& buffers, const T* x, index_t first, index_t n,
                                  const Targets<T>& targets, const LossSpec& loss,
-                                 uint64_t dropout_seed, T* gradients, index_t* correct) const;
+                                 uint64_t dropout_seed, T* gradients, bool accumulate,
+                                 index_t* correct) const;
   void forward_for_training(StepBuffers& buffers, const T* x, index_t first, index_t n,
                             uint64_t dropout_seed) const;
-  void backward(StepBuffers& buffers, const T* x, index_t n, T* gradients) const;
+  void backward(StepBuffers& buffers, const T* x, index_t n, T* gradients, bool accumulate) const;
   // Whether every layer takes the narrow kernels: at most narrow_width wide, ReLU or linear,
   // no dropout.
   bool takes_narrow_kernels() const;
   NarrowLayer<T> narrow_layer(std::size_t l) const;
   void narrow_forward(StepBuffers& buffers, const T* x, index_t n) const;
-  void narrow_backward(StepBuffers& buffers, const T* x, index_t n, T* gradients) const;
+  void narrow_backward(StepBuffers& buffers, const T* x, index_t n, T* gradients,
+                       bool accumulate) const;
   // The output layer's values, which the loss compares with the targets.
   const T* top_output(const StepBuffers& buffers) const;
   // Where layer l's activation derivative is evaluated: its pre-activation, or its output
@@ -107,10 +110,10 @@ class Network {
   AlignedBuffer<T> parameters_, gradients_;
 
   // Training workspace: one StepBuffers per thread that trains chunks of a long batch, and
-  // the gradients of every chunk group but the first, summed into gradients_ in order
-  // (see network.cpp); one more gradient per thread when its groups hold several chunks.
+  // on several threads the gradients of every chunk group but the first, summed into
+  // gradients_ in order (see network.cpp).
   std::vector<StepBuffers> step_buffers_;
-  AlignedBuffer<T> group_gradients_, chunk_gradients_;
+  AlignedBuffer<T> group_gradients_;
 };
 
 extern template class Network<float>;

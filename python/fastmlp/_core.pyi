@@ -66,7 +66,12 @@ def softmax_cross_entropy(
     logits: np.ndarray, labels: np.ndarray, scale: float
 ) -> tuple[float, np.ndarray]: ...
 def bias_gradient(dy: np.ndarray) -> np.ndarray: ...
-def weight_gradient(delta: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+def weight_gradient(
+    delta: np.ndarray,
+    x: np.ndarray,
+    out: tuple[np.ndarray, np.ndarray] | None,
+    accumulate: bool,
+) -> tuple[np.ndarray, np.ndarray]: ...
 
 class Loss:
     least_squares: Loss

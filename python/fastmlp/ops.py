@@ -227,13 +227,22 @@ def bias_gradient(dy: Any) -> np.ndarray:
     return _core.bias_gradient(dy)
 
 
-def weight_gradient(delta: Any, x: Any) -> tuple[np.ndarray, np.ndarray]:
+def weight_gradient(
+    delta: Any,
+    x: Any,
+    out: tuple[np.ndarray, np.ndarray] | None = None,
+    accumulate: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
     """The gradients of a dense layer ``y = x·Wᵀ + b`` over a batch: ``(dW, db)``.
 
     ``delta`` is ``dloss/dy`` ``(n_samples, out)``, ``x`` the layer's input
     ``(n_samples, in)``; ``dW = deltaᵀ·x`` is ``(out, in)`` (``torch.nn.Linear``'s layout)
     and ``db`` the column sums of ``delta``. Long batches are summed in fixed chunks of rows,
     one chunk per thread at a time: the result is bitwise the same for any thread count.
+    ``out=(dw, db)``, when given, receives the result and is returned; with
+    ``accumulate=True`` the gradients are added to what ``dw`` and ``db`` hold (as PyTorch
+    accumulates into ``.grad``), each sum finished before it is added: bitwise
+    ``dw + dW`` and ``db + db_new``.
     """
     delta, x = as_float_arrays("weight_gradient", ("delta", "x"), (delta, x))
     check_ndim("weight_gradient", "delta", delta, (2,))
@@ -242,4 +251,10 @@ def weight_gradient(delta: Any, x: Any) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(
             f"weight_gradient: x must have as many rows as delta {delta.shape}, got shape {x.shape}"
         )
-    return _core.weight_gradient(delta, x)
+    if not isinstance(accumulate, (bool, np.bool_)):
+        raise TypeError(
+            f"weight_gradient: accumulate must be True or False, got {type(accumulate).__name__}"
+        )
+    if isinstance(out, list):
+        out = tuple(out)
+    return _core.weight_gradient(delta, x, out, bool(accumulate))
