@@ -444,6 +444,8 @@ def test_weight_gradient_into_out_or_added_to_it(rows, out, inputs, dtype, threa
     x = rng.standard_normal((rows, inputs)).astype(dtype)
     held_dw = rng.standard_normal((out, inputs)).astype(dtype)
     held_db = rng.standard_normal(out).astype(dtype)
+    held_dw.reshape(-1)[::3] = -0.0  # -0 + (+0) is +0: a zero gradient must still be added
+    held_db[::3] = -0.0
     before = fm.get_num_threads()
     try:
         fm.set_num_threads(threads)
@@ -456,10 +458,11 @@ def test_weight_gradient_into_out_or_added_to_it(rows, out, inputs, dtype, threa
         fm.set_num_threads(before)
     assert written[0] is into[0] and written[1] is into[1]
     assert result[0] is added[0] and result[1] is added[1]
-    assert np.array_equal(into[0], dw) and np.array_equal(into[1], db)
+    assert into[0].tobytes() == dw.tobytes() and into[1].tobytes() == db.tobytes()
     # each sum finished, then added once: the bits of adding the gradient computed apart
     # (5,000 rows: summed in chunks, on two threads too)
-    assert np.array_equal(added[0], held_dw + dw) and np.array_equal(added[1], held_db + db)
+    assert added[0].tobytes() == (held_dw + dw).tobytes()
+    assert added[1].tobytes() == (held_db + db).tobytes()
 
 
 def test_weight_gradient_out_checks():
@@ -469,13 +472,25 @@ def test_weight_gradient_out_checks():
         fm.ops.weight_gradient(delta, x, accumulate=True)
     with pytest.raises(TypeError, match="accumulate must be True or False, got str"):
         fm.ops.weight_gradient(delta, x, out=(dw, db), accumulate="no")
-    with pytest.raises(TypeError, match=r"out must be a tuple \(dw, db\), got ndarray"):
+    pair = r"out must be a tuple of two arrays \(dw, db\), got "
+    with pytest.raises(TypeError, match=pair + "ndarray"):
         fm.ops.weight_gradient(delta, x, out=dw)
-    with pytest.raises(ValueError, match=r"out must have shape \(3, 2\), got \(2, 3\)"):
+    with pytest.raises(TypeError, match=pair + r"\(ndarray\)"):
+        fm.ops.weight_gradient(delta, x, out=[dw])
+    with pytest.raises(TypeError, match=pair + r"\(ndarray, ndarray, int\)"):
+        fm.ops.weight_gradient(delta, x, out=(dw, db, 1))
+    # a missing part would be a new array of garbage to add to
+    with pytest.raises(TypeError, match=pair + r"\(NoneType, ndarray\)"):
+        fm.ops.weight_gradient(delta, x, out=(None, db), accumulate=True)
+    with pytest.raises(ValueError, match=r"out\[0\] \(dw\) must have shape \(3, 2\), got \(2, 3\)"):
         fm.ops.weight_gradient(delta, x, out=(np.zeros((2, 3)), db))
-    with pytest.raises(TypeError, match="weight_gradient: out"):
-        fm.ops.weight_gradient(delta, x, out=(dw.astype(np.float32), db))
-    with pytest.raises(ValueError, match="out shares memory with an input"):
+    with pytest.raises(TypeError, match=r"out\[1\] \(db\) must have dtype float64"):
+        fm.ops.weight_gradient(delta, x, out=(dw, db.astype(np.float32)))
+    with pytest.raises(ValueError, match=r"out\[0\] \(dw\) is read-only"):
+        read_only = dw.copy()
+        read_only.flags.writeable = False
+        fm.ops.weight_gradient(delta, x, out=(read_only, db))
+    with pytest.raises(ValueError, match=r"out\[1\] \(db\) shares memory with an input"):
         fm.ops.weight_gradient(delta, x, out=(dw, delta[0]))
     shared = np.zeros(9)
     with pytest.raises(ValueError, match="out's dw and db share memory"):

@@ -4,6 +4,7 @@ reproducibility across thread counts, save/load and bad input."""
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import pickle
 
@@ -381,22 +382,32 @@ def test_a_long_batch_in_groups_of_chunks_is_bitwise_the_same_on_1_to_4_threads(
         assert np.array_equal(gradient, results[0][1])
 
 
-# 2,000 rows: eight chunks, a group each (one thread adds each chunk's gradient straight into
-# the total); 4,700: nineteen in groups of two.
-@pytest.mark.parametrize("n", [2000, 4700])
+# 2,000 rows: eight chunks of 250, a group each (one thread adds each chunk's gradient straight
+# into the total); 4,700: nineteen chunks of 247 or 248 in groups of two.
+@pytest.mark.parametrize("n,chunks,per_group", [(2000, 8, 1), (4700, 19, 2)])
 @pytest.mark.parametrize("narrow", [True, False], ids=["narrow", "wide"])
-def test_chunk_gradients_sum_bitwise_the_same_on_1_to_3_threads(n, narrow, threads_restored):
+def test_chunk_gradients_sum_bitwise_as_added_apart_on_1_to_3_threads(
+    n, chunks, per_group, narrow, threads_restored
+):
     rng = np.random.default_rng(n)
     net = fm.MLP(3, [10, 10] if narrow else [40, 40], 2, seed=4)
     x = rng.standard_normal((n, 3)).astype(np.float32)
-    y = np.sin(x[:, :2] * 3)
-    results = []
+    y = np.sin(x[:, :2] * 3).astype(np.float32)
+    # Each chunk's gradient alone (a batch of one chunk), added within each group in chunk
+    # order and then the groups in group order: what the long batch must give, bit for bit.
+    starts = [c * (n // chunks) + min(c, n % chunks) for c in range(chunks + 1)]
+    parts = [
+        net.loss_and_gradient(x[a:b], y[a:b], loss="mse", reduction="sum")[1]
+        for a, b in zip(starts, starts[1:])
+    ]
+    groups = [
+        functools.reduce(np.add, parts[g : g + per_group]) for g in range(0, chunks, per_group)
+    ]
+    expected = functools.reduce(np.add, groups)
     for threads in (1, 2, 3):
         fm.set_num_threads(threads)
-        results.append(net.loss_and_gradient(x, y, loss="mse", l2=0.01))
-    for value, gradient in results[1:]:
-        assert value == results[0][0]
-        assert np.array_equal(gradient, results[0][1])
+        _, gradient = net.loss_and_gradient(x, y, loss="mse", reduction="sum")
+        assert gradient.tobytes() == expected.tobytes()
 
 
 def test_the_core_takes_a_batch_of_no_rows():

@@ -69,22 +69,23 @@ std::string shape_string(const py::array& a) {
 template <class T>
 py::array_t<T> output_array(const std::string& func, const py::object& out,
                             const std::vector<py::ssize_t>& shape,
-                            const std::vector<const py::array*>& inputs) {
+                            const std::vector<const py::array*>& inputs, const std::string& name) {
   if (out.is_none()) return py::array_t<T>(shape);
+  const std::string what = func + ": " + name;
   if (!py::isinstance<py::array>(out)) {
-    throw py::type_error(func + ": out must be a numpy.ndarray, got " +
+    throw py::type_error(what + " must be a numpy.ndarray, got " +
                          std::string(py::str(py::type::of(out).attr("__name__"))));
   }
   const auto array = py::reinterpret_borrow<py::array>(out);
-  check_array<T>((func + ": out").c_str(), array, -1);
+  check_array<T>(what.c_str(), array, -1);
   if (std::vector<py::ssize_t>(array.shape(), array.shape() + array.ndim()) != shape) {
-    throw py::value_error(func + ": out must have shape " + shape_string(shape) + ", got " +
+    throw py::value_error(what + " must have shape " + shape_string(shape) + ", got " +
                           shape_string(array));
   }
-  if (!array.writeable()) throw py::value_error(func + ": out is read-only");
+  if (!array.writeable()) throw py::value_error(what + " is read-only");
   for (const py::array* input : inputs) {
     if (overlaps(array, *input)) {
-      throw py::value_error(func + ": out shares memory with an input; pass a separate array");
+      throw py::value_error(what + " shares memory with an input; pass a separate array");
     }
   }
   return py::reinterpret_borrow<py::array_t<T>>(out);
@@ -92,9 +93,11 @@ py::array_t<T> output_array(const std::string& func, const py::object& out,
 
 template py::array_t<float> output_array<float>(const std::string&, const py::object&,
                                                 const std::vector<py::ssize_t>&,
-                                                const std::vector<const py::array*>&);
+                                                const std::vector<const py::array*>&,
+                                                const std::string&);
 template py::array_t<double> output_array<double>(const std::string&, const py::object&,
                                                   const std::vector<py::ssize_t>&,
-                                                  const std::vector<const py::array*>&);
+                                                  const std::vector<const py::array*>&,
+                                                  const std::string&);
 
 }  // namespace fastmlp

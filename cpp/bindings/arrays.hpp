@@ -90,10 +90,11 @@ bool overlaps(const py::array& a, const py::array& b);
 
 // The array to write a result of `shape` into: a new one when `out` is None, else `out`
 // after checking it is an ndarray of dtype T with that shape, C-contiguous, writeable, and
-// sharing no memory with any of `inputs`.
+// sharing no memory with any of `inputs`; messages call it `name`.
 template <class T>
 py::array_t<T> output_array(const std::string& func, const py::object& out,
                             const std::vector<py::ssize_t>& shape,
-                            const std::vector<const py::array*>& inputs);
+                            const std::vector<const py::array*>& inputs,
+                            const std::string& name = "out");
 
 }  // namespace fastmlp

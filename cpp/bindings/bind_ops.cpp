@@ -217,9 +217,22 @@ py::tuple weight_gradient(const py::array& delta, const py::array& x, const py::
       throw py::value_error("x must have as many rows as delta " + shape_string(delta) +
                             ", got shape " + shape_string(x));
     }
-    if (!out.is_none() && !(py::isinstance<py::tuple>(out) && py::len(out) == 2)) {
-      throw py::type_error("weight_gradient: out must be a tuple (dw, db), got " +
-                           std::string(py::str(py::type::of(out).attr("__name__"))));
+    if (!out.is_none()) {
+      const bool pair = py::isinstance<py::tuple>(out) && py::len(out) == 2;
+      if (!pair || py::tuple(out)[0].is_none() || py::tuple(out)[1].is_none()) {
+        // what was given, by type: (ndarray, NoneType), list
+        std::string given = py::str(py::type::of(out).attr("__name__"));
+        if (py::isinstance<py::tuple>(out)) {
+          given = "(";
+          for (const py::handle item : py::tuple(out)) {
+            given += (given.size() > 1 ? ", " : "") +
+                     std::string(py::str(py::type::of(item).attr("__name__")));
+          }
+          given += ")";
+        }
+        throw py::type_error("weight_gradient: out must be a tuple of two arrays (dw, db), got " +
+                             given);
+      }
     }
     if (accumulate && out.is_none()) {
       throw py::value_error("weight_gradient: accumulate=True adds to out=(dw, db): pass them");
@@ -228,9 +241,10 @@ py::tuple weight_gradient(const py::array& delta, const py::array& x, const py::
       if (out.is_none()) return py::none();
       return py::tuple(out)[i];
     };
-    py::array_t<T> dw =
-        output_array<T>("weight_gradient", part(0), {out_features, in}, {&delta, &x});
-    py::array_t<T> db = output_array<T>("weight_gradient", part(1), {out_features}, {&delta, &x});
+    py::array_t<T> dw = output_array<T>("weight_gradient", part(0), {out_features, in},
+                                        {&delta, &x}, "out[0] (dw)");
+    py::array_t<T> db =
+        output_array<T>("weight_gradient", part(1), {out_features}, {&delta, &x}, "out[1] (db)");
     if (overlaps(dw, db)) throw py::value_error("weight_gradient: out's dw and db share memory");
     const T* d = static_cast<const T*>(delta.data());
     const T* input = static_cast<const T*>(x.data());

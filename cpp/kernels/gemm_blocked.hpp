@@ -256,12 +256,14 @@ void apply_epilogue(const GemmArgs<T>& g, index_t i0, index_t rows, index_t j0, 
   });
 }
 
-// C = beta·C (C not read when beta == 0): the whole product when k == 0 or alpha == 0.
+// C = 0 + beta·C (C not read when beta == 0): the whole product when k == 0 or alpha == 0.
+// The product's empty sum is +0, added as a sum of terms would be: a -0 in C becomes +0, as
+// adding a separately computed zero product does.
 template <class T>
 void scale_c(const GemmArgs<T>& g) {
   for (index_t i = 0; i < g.m; ++i) {
     T* row = g.c + i * g.ldc;
-    for (index_t j = 0; j < g.n; ++j) row[j] = g.beta == T(0) ? T(0) : g.beta * row[j];
+    for (index_t j = 0; j < g.n; ++j) row[j] = g.beta == T(0) ? T(0) : T(0) + g.beta * row[j];
   }
 }
 

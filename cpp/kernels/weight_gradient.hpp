@@ -28,7 +28,7 @@ namespace fastmlp::FASTMLP_ISA_NAMESPACE {
 // forward product of the same size (Xeon, AVX-512), and the column sums took longer on two
 // threads than on one. A thread that takes whole chunks reads what it wrote; 256 rows of a
 // 100-wide delta and input (200 KB) stay in its L2 between the product and the column sums.
-// At most 16 chunks: the partial sums then take at most 15 copies of the layer's gradient
+// At most 16 chunks: the partial sums then take at most 16 copies of the layer's gradient
 // (a 60,000-row batch in 256-row chunks would take 233), and up to 16 threads share the work.
 constexpr index_t gradient_chunk_rows(index_t batch) { return larger(256, ceil_div(batch, 16)); }
 
@@ -42,7 +42,8 @@ void weight_gradient(index_t rows, index_t out, index_t in, const T* delta, cons
   if (out == 0) return;  // nothing to write
   const index_t chunk_rows = gradient_chunk_rows(rows);
   const index_t chunks = ceil_div(rows, chunk_rows);
-  // One chunk's product is a single k block of the GEMM: its beta = 1 adds finished sums.
+  // A batch of one chunk (at most 256 rows) is a single k block of the GEMM: beta = 1 then
+  // adds finished sums. Longer chunks write partial sums, added below.
   static_assert(Blocking<T>::kc >= gradient_chunk_rows(0));
   // Chunk c writes its partial sums (dW then db) at partials[(c − first_partial)·size], where
   // chunk 0 writes dw and db themselves unless accumulating.

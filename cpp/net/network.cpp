@@ -507,9 +507,9 @@ double Network<T>::loss_and_gradient(const T* x, index_t n, const Targets<T>& ta
   // Each chunk adds its gradient into its group's sum as the backward pass makes it (beta = 1
   // in the GEMMs: the additions, and so the bits, of summing the chunks' gradients after).
   // On one thread, groups of one chunk add into gradients_ too, in group order, as
-  // sum_groups would. Without writing 15 copies of the gradient and reading them back, a
-  // 4,000-row step of 40-100-100-10 ran 1–4 % faster, 40-75-75-75-10 3 % (one thread, Zen 4,
-  // min of 9 interleaved runs).
+  // sum_groups would: without writing 15 copies of the gradient and reading them back, a
+  // 4,000-row step of 40-100-100-10 ran 1–4 % faster, 40-75-75-75-10 3 % (Zen 4, min of 9
+  // interleaved runs).
   const bool groups_into_total = threads == 1 && plan.chunks_per_group == 1;
   if (!groups_into_total && group_gradients_.size() < (plan.groups - 1) * size) {
     group_gradients_ = AlignedBuffer<T>((plan.groups - 1) * size);

@@ -239,10 +239,11 @@ def weight_gradient(
     ``(n_samples, in)``; ``dW = deltaᵀ·x`` is ``(out, in)`` (``torch.nn.Linear``'s layout)
     and ``db`` the column sums of ``delta``. Long batches are summed in fixed chunks of rows,
     one chunk per thread at a time: the result is bitwise the same for any thread count.
-    ``out=(dw, db)``, when given, receives the result and is returned; with
-    ``accumulate=True`` the gradients are added to what ``dw`` and ``db`` hold (as PyTorch
-    accumulates into ``.grad``), each sum finished before it is added: bitwise
-    ``dw + dW`` and ``db + db_new``.
+    ``out=(dw, db)``, when given, receives the result and is returned: two C-contiguous,
+    writeable arrays of shapes ``(out, in)`` and ``(out,)`` in the inputs' dtype (after
+    promotion). With ``accumulate=True`` the gradients are added to what ``dw`` and ``db``
+    hold (as PyTorch accumulates into ``.grad``), each sum finished before it is added:
+    bitwise ``dw + dW`` and ``db + db_new``.
     """
     delta, x = as_float_arrays("weight_gradient", ("delta", "x"), (delta, x))
     check_ndim("weight_gradient", "delta", delta, (2,))
