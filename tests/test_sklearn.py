@@ -33,7 +33,7 @@ def dataset(kind, n=120, seed=0):
         return X, y + 10, "classifier"
     if kind == "multilabel":
         return X, np.column_stack([y == 0, y == 1, X[:, 0] > 0]).astype(int), "classifier"
-    X, y = make_regression(n, 6, n_targets=1, noise=1.0, random_state=seed)
+    X, y = make_regression(n, 6, n_targets=3 if kind == "multi-output" else 1, random_state=seed)
     return X, y / 100, "regressor"
 
 
@@ -58,7 +58,9 @@ def assert_same_model(ours, theirs, X, rtol=1e-6):
         assert_allclose(ours.predict(X), theirs.predict(X), rtol=rtol, atol=1e-8)
 
 
-KINDS = ["binary", "multiclass", "multilabel", "regression"]
+# multi-output: scikit-learn's loss_ averages the squared error over the outputs, where its
+# gradient sums over them; fastmlp reports (and L-BFGS's line search compares) that loss_ too
+KINDS = ["binary", "multiclass", "multilabel", "regression", "multi-output"]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -125,6 +127,23 @@ def test_full_batch_adam_follows_scikit_learns_path(kind):
     assert_same_model(ours, theirs, X)
     ours, theirs, X = fit_both(kind, **params)
     assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-3)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_minibatches_follow_scikit_learns_path(kind, solver):
+    # 120 rows in batches of 50: the last holds 20, and scikit-learn divides its L2 term by
+    # each batch's own weight. Unshuffled, so that both take the same batches.
+    params = dict(solver=solver, batch_size=50, shuffle=False, max_iter=15, alpha=0.05)
+    params |= dict(epsilon=1e-14) if solver == "adam" else dict(momentum=0.9)
+    ours, theirs, X = fit_both(kind, **params)
+    assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-8)
+    assert_same_model(ours, theirs, X)
+    # With sample weights the models agree too (loss_ averages the batches by their weight,
+    # scikit-learn's by their rows)
+    weight = np.random.default_rng(2).uniform(0.2, 3.0, 120)
+    ours, theirs, X = fit_both(kind, weight, **params)
+    assert_same_model(ours, theirs, X)
 
 
 @pytest.mark.parametrize("kind", ["binary", "multiclass", "regression"])

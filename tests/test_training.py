@@ -230,6 +230,95 @@ def test_l2_adds_half_the_sum_of_squared_weights_not_biases(sizes, dtype, rtol):
     assert sum_value - sum_plain == pytest.approx(0.1 * squares, rel=1e-10)
 
 
+class LogRecorder(fm.callbacks.Callback):
+    def __init__(self):
+        self.logs = []
+
+    def on_epoch_end(self, net, epoch, logs):
+        self.logs.append(dict(logs))
+
+
+def squared_weights(net):
+    return sum(np.sum(layer.weight**2) for layer in net.layers if isinstance(layer, fm.Dense))
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("per_epoch", [False, True])  # epochs in one C++ call, or one by one
+def test_l2_per_sample_divides_each_batchs_term_by_its_weight(weighted, per_epoch):
+    # 50 rows in batches of 16: the last holds 2. scikit-learn's alpha: each batch's term is
+    # l2 / (2 · its total weight) · Σ W²; the epoch's loss and penalty average the batches'
+    # by their weight.
+    rng = np.random.default_rng(5)
+    x, y = rng.standard_normal((50, 4)), rng.standard_normal((50, 2))
+    weight = rng.uniform(0.5, 2.0, 50) if weighted else np.ones(50)
+    net = fm.MLP(4, [6], 2, dtype="float64", seed=6)
+    by_hand = fm.MLP(4, [6], 2, dtype="float64", seed=6)
+    recorder = LogRecorder()
+    history = net.fit(
+        x,
+        y,
+        optimizer=fm.optim.SGD(lr=0.1),
+        epochs=3,
+        batch_size=16,
+        shuffle=False,
+        sample_weight=weight if weighted else None,
+        l2=0.3,
+        l2_per_sample=True,
+        callbacks=[recorder] if per_epoch else [],
+    )
+    for epoch in range(3):
+        loss = penalty = 0.0
+        for s in range(0, 50, 16):
+            w = weight[s : s + 16]
+            l2 = 0.3 / w.sum()
+            penalty += 0.5 * l2 * squared_weights(by_hand) * w.sum()
+            value, gradient = by_hand.loss_and_gradient(
+                x[s : s + 16], y[s : s + 16], sample_weight=w, l2=l2
+            )
+            loss += value * w.sum()
+            by_hand.parameters[...] -= 0.1 * gradient
+        assert history.loss[epoch] == pytest.approx(loss / weight.sum(), rel=1e-12)
+        assert history.penalty[epoch] == pytest.approx(penalty / weight.sum(), rel=1e-12)
+    np.testing.assert_allclose(net.parameters, by_hand.parameters, rtol=1e-12, atol=1e-14)
+    if per_epoch:
+        assert [logs["penalty"] for logs in recorder.logs] == history.penalty
+    # Without the flag, the same l2 for every batch
+    plain = fm.MLP(4, [6], 2, dtype="float64", seed=6)
+    plain.fit(x, y, optimizer=fm.optim.SGD(lr=0.1), batch_size=16, shuffle=False, l2=0.3)
+    by_hand = fm.MLP(4, [6], 2, dtype="float64", seed=6)
+    for s in range(0, 50, 16):
+        gradient = by_hand.loss_and_gradient(x[s : s + 16], y[s : s + 16], l2=0.3)[1]
+        by_hand.parameters[...] -= 0.1 * gradient
+    np.testing.assert_allclose(plain.parameters, by_hand.parameters, rtol=1e-12, atol=1e-14)
+
+
+def test_penalty_is_logged_only_with_an_l2_term():
+    rng = np.random.default_rng(7)
+    x, y = rng.standard_normal((30, 3)), rng.integers(0, 2, 30)
+    net = fm.MLP(3, [5], 2, seed=8)
+    recorder = LogRecorder()
+    history = net.fit(x, y, epochs=2, callbacks=[recorder], seed=0)
+    assert history.penalty == [] and all("penalty" not in logs for logs in recorder.logs)
+    # reduction="sum": the penalty is the term itself, its share of the summed loss
+    history = net.fit(x, y, epochs=1, reduction="sum", l2=0.5, optimizer=fm.optim.SGD(lr=0))
+    assert history.penalty == [pytest.approx(0.25 * squared_weights(net), rel=1e-6)]
+    value = net.loss_and_gradient(x, y, reduction="sum", l2=0.5)[0]
+    assert history.loss == [pytest.approx(value, rel=1e-6)]
+
+
+def test_l2_per_sample_with_lbfgs_divides_by_the_total_weight():
+    rng = np.random.default_rng(9)
+    x, y = rng.standard_normal((40, 3)), rng.standard_normal((40, 1))
+    weight = rng.uniform(0.5, 2.0, 40)
+    per_sample, divided = (fm.MLP(3, [4], 1, dtype="float64", seed=10) for _ in range(2))
+    settings = dict(epochs=5, sample_weight=weight)
+    history = per_sample.fit(x, y, optimizer="lbfgs", l2=0.6, l2_per_sample=True, **settings)
+    divided.fit(x, y, optimizer="lbfgs", l2=0.6 / weight.sum(), **settings)
+    assert np.array_equal(per_sample.parameters, divided.parameters)
+    penalty = 0.3 / weight.sum() * squared_weights(per_sample)
+    assert history.penalty == [pytest.approx(penalty, rel=1e-12)]
+
+
 # ------------------------------------------------------------------ learning-rate schedules
 def test_schedule_values_per_epoch():
     step = fm.optim.StepLR(step_size=2, gamma=0.5)

@@ -156,8 +156,8 @@ void bind_network(py::module_& m, const char* name) {
             const TrainingSet<T> data = training_set(net, loss, x, targets, sample_weight);
             py::gil_scoped_release release;
             const double scale = mean ? mean_scale(loss, net, data) : 1.0;
-            return net.loss_and_gradient(data.x, data.n, data.targets, {loss, scale, l2}, seed,
-                                         nullptr);
+            return net.loss_and_gradient(data.x, data.n, data.targets, {loss, scale, l2}, seed)
+                .value;
           },
           py::arg("x"), py::arg("loss"), py::arg("targets"), py::arg("sample_weight"),
           py::arg("mean"), py::arg("l2"), py::arg("seed"),
@@ -166,7 +166,7 @@ void bind_network(py::module_& m, const char* name) {
           "train",
           [](Net& net, Optimizer<T>& optimizer, const py::array& x, Loss loss,
              const py::object& targets, const py::object& sample_weight, bool mean, double l2,
-             index_t batch_size, bool shuffle, uint64_t seed,
+             bool l2_per_sample, index_t batch_size, bool shuffle, uint64_t seed,
              const std::vector<double>& learning_rates, long long first_epoch,
              const py::object& stop_requested) {
             const ConcurrentUse::Scope scope(net.use, Access::write, "fit");
@@ -174,7 +174,7 @@ void bind_network(py::module_& m, const char* name) {
               throw py::value_error("the optimizer was made for another network");
             }
             const TrainingSet<T> data = training_set(net, loss, x, targets, sample_weight);
-            TrainOptions options{loss, mean, l2, batch_size, shuffle, seed};
+            TrainOptions options{loss, mean, l2, l2_per_sample, batch_size, shuffle, seed};
             // Between epochs, with the GIL: run Python's signal handlers (Ctrl-C), then ask
             // stop_requested(). A handler that raised leaves its error set, and it surfaces
             // once train returns.
@@ -192,21 +192,24 @@ void bind_network(py::module_& m, const char* name) {
             }
             if (signalled) throw py::error_already_set();  // between epochs: consistent
             const auto count = py::ssize_t(result.epochs.size());
-            py::array_t<double> losses(count), accuracies(count);
+            py::array_t<double> losses(count), penalties(count), accuracies(count);
             for (py::ssize_t e = 0; e < count; ++e) {
-              losses.mutable_at(e) = result.epochs[std::size_t(e)].loss;
-              accuracies.mutable_at(e) = result.epochs[std::size_t(e)].accuracy;
+              const EpochResult& epoch = result.epochs[std::size_t(e)];
+              losses.mutable_at(e) = epoch.loss;
+              penalties.mutable_at(e) = epoch.penalty;
+              accuracies.mutable_at(e) = epoch.accuracy;
             }
             const char* stop = result.stop == StopReason::finished   ? "finished"
                                : result.stop == StopReason::diverged ? "diverged"
                                                                      : "interrupted";
-            return py::make_tuple(losses, accuracies, stop);
+            return py::make_tuple(losses, penalties, accuracies, stop);
           },
           py::arg("optimizer"), py::arg("x"), py::arg("loss"), py::arg("targets"),
-          py::arg("sample_weight"), py::arg("mean"), py::arg("l2"), py::arg("batch_size"),
-          py::arg("shuffle"), py::arg("seed"), py::arg("learning_rates"), py::arg("first_epoch"),
-          py::arg("stop_requested"),
-          "Trains one epoch per learning rate; returns (losses, accuracies, stop reason).");
+          py::arg("sample_weight"), py::arg("mean"), py::arg("l2"), py::arg("l2_per_sample"),
+          py::arg("batch_size"), py::arg("shuffle"), py::arg("seed"), py::arg("learning_rates"),
+          py::arg("first_epoch"), py::arg("stop_requested"),
+          "Trains one epoch per learning rate; returns (losses, penalties (the L2 terms' share "
+          "of each loss), accuracies, stop reason).");
 }
 
 template <class T>

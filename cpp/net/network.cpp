@@ -495,9 +495,8 @@ double Network<T>::chunk_loss_and_gradient(StepBuffers& buffers, const T* x, ind
 }
 
 template <class T>
-double Network<T>::loss_and_gradient(const T* x, index_t n, const Targets<T>& targets,
-                                     const LossSpec& loss, uint64_t dropout_seed,
-                                     index_t* correct) {
+StepLoss Network<T>::loss_and_gradient(const T* x, index_t n, const Targets<T>& targets,
+                                       const LossSpec& loss, uint64_t dropout_seed) {
   const ChunkPlan plan(n, chunk_rows_for(*this, n));
   const int threads =
       plan.groups > 1 ? static_cast<int>(std::min<index_t>(plan.groups, max_threads())) : 1;
@@ -556,13 +555,11 @@ double Network<T>::loss_and_gradient(const T* x, index_t n, const Targets<T>& ta
       sum_groups(part.begin, part.end);
     });
   }
-  double value = 0;
-  index_t right = 0;
+  StepLoss result;
   for (index_t g = 0; g < plan.groups; ++g) {
-    value += group_loss[g];
-    right += group_correct[g];
+    result.value += group_loss[g];
+    result.correct += group_correct[g];
   }
-  if (correct != nullptr && loss.kind != Loss::least_squares) *correct = right;
 
   if (loss.l2 > 0) {
     const auto& k = kernels().typed<T>();
@@ -572,9 +569,10 @@ double Network<T>::loss_and_gradient(const T* x, index_t n, const Targets<T>& ta
           k.l2_penalty(layers_[l].in * layers_[l].out, T(loss.l2),
                        parameters_.data() + weight_offset(l), gradients_.data() + weight_offset(l));
     }
-    value += 0.5 * loss.l2 * squares;
+    result.penalty = 0.5 * loss.l2 * squares;
+    result.value += result.penalty;
   }
-  return value;
+  return result;
 }
 
 template class Network<float>;

@@ -35,6 +35,13 @@ struct LossSpec {
   double l2 = 0;
 };
 
+// One batch's loss: value = the scaled row losses + penalty (the L2 term, 0 without l2).
+struct StepLoss {
+  double value = 0;
+  double penalty = 0;
+  index_t correct = 0;  // rows predicted right (classification losses; 0 for least squares)
+};
+
 template <class T>
 class Network {
  public:
@@ -60,10 +67,9 @@ class Network {
   void predict(const T* x, index_t n, T* y) const;
 
   // The loss of the batch (x, targets) and, into gradients(), its gradient with respect to
-  // every parameter. Dropout masks come from `dropout_seed`. Counts the rows predicted
-  // right into *correct when it is not null (classification losses only).
-  double loss_and_gradient(const T* x, index_t n, const Targets<T>& targets, const LossSpec& loss,
-                           uint64_t dropout_seed, index_t* correct);
+  // every parameter. Dropout masks come from `dropout_seed`.
+  StepLoss loss_and_gradient(const T* x, index_t n, const Targets<T>& targets, const LossSpec& loss,
+                             uint64_t dropout_seed);
 
  private:
   void predict_rows(const T* x, index_t n, T* y) const;  // predict, one chunk

@@ -162,20 +162,22 @@ TrainResult train(Network<T>& net, Optimizer<T>& optimizer, const TrainingSet<T>
       std::iota(order.begin(), order.end(), int64_t(0));
       if (options.shuffle) Random(epoch_seed).shuffle(order.data(), data.n);
     }
-    double loss_sum = 0;
+    double loss_sum = 0, penalty_sum = 0;
     index_t correct = 0;
     for (index_t start = 0, step = 0; start < data.n; start += batch_size, ++step) {
       const index_t rows = batch_size < data.n - start ? batch_size : data.n - start;
       const TrainingSet<T> batch = full_batch ? data : minibatch.gather(order.data() + start, rows);
       const double weight = total_weight(batch);
+      double l2 = options.l2;
+      if (options.l2_per_sample) l2 = weight > 0 ? l2 / weight : 0;
       const LossSpec loss{options.loss, options.mean ? mean_scale(options.loss, net, batch) : 1.0,
-                          options.l2};
-      index_t batch_correct = 0;
-      const double value =
-          net.loss_and_gradient(batch.x, batch.n, batch.targets, loss,
-                                mix64(epoch_seed + uint64_t(step)), &batch_correct);
-      loss_sum += options.mean ? value * weight : value;
-      correct += batch_correct;
+                          l2};
+      const StepLoss step_loss = net.loss_and_gradient(batch.x, batch.n, batch.targets, loss,
+                                                       mix64(epoch_seed + uint64_t(step)));
+      const double batch_share = options.mean ? weight : 1.0;
+      loss_sum += step_loss.value * batch_share;
+      penalty_sum += step_loss.penalty * batch_share;
+      correct += step_loss.correct;
       optimizer.step(net.parameters(), net.gradients(), learning_rates[e]);
       if (start + batch_size < data.n && interrupt_due()) {
         snapshot.restore();  // mid-epoch: undone, the model is as after the last whole one
@@ -184,7 +186,9 @@ TrainResult train(Network<T>& net, Optimizer<T>& optimizer, const TrainingSet<T>
       }
     }
     EpochResult epoch;
-    epoch.loss = options.mean ? (data_weight > 0 ? loss_sum / data_weight : 0) : loss_sum;
+    const double over = options.mean ? data_weight : 1.0;  // the weighted mean, or the sum
+    epoch.loss = over > 0 ? loss_sum / over : 0;
+    epoch.penalty = over > 0 ? penalty_sum / over : 0;
     epoch.accuracy = options.loss == Loss::least_squares ? std::numeric_limits<double>::quiet_NaN()
                                                          : double(correct) / double(data.n);
     if (!std::isfinite(epoch.loss) || !all_finite(net.parameters(), net.n_parameters())) {

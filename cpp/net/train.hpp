@@ -20,8 +20,11 @@ struct TrainingSet {
 
 struct TrainOptions {
   Loss loss = Loss::least_squares;
-  bool mean = true;        // reduction: the (weighted) mean over samples, else the sum
-  double l2 = 0;           // adds l2/2 · Σ W² to every batch's loss
+  bool mean = true;  // reduction: the (weighted) mean over samples, else the sum
+  double l2 = 0;     // adds l2/2 · Σ W² to every batch's loss
+  // l2 divided by each batch's total row weight (its row count without sample weights), as
+  // scikit-learn's alpha: then a smaller last batch is penalised as much per row as the rest
+  bool l2_per_sample = false;
   index_t batch_size = 0;  // 0 or ≥ n: full batch
   bool shuffle = true;
   uint64_t seed = 0;  // with the epoch's number, fixes its shuffle and dropout masks
@@ -29,6 +32,7 @@ struct TrainOptions {
 
 struct EpochResult {
   double loss;      // the mean of the batches' losses, weighted by their size (sum: total)
+  double penalty;   // the L2 terms' share of loss, averaged the same way
   double accuracy;  // the fraction of rows predicted right before each update; NaN for
                     // least squares
 };

@@ -128,13 +128,14 @@ class _Network:
         sample_weight: np.ndarray | None,
         mean: bool,
         l2: float,
+        l2_per_sample: bool,
         batch_size: int,
         shuffle: bool,
         seed: int,
         learning_rates: list[float],
         first_epoch: int,
         stop_requested: Callable[[], bool],
-    ) -> tuple[np.ndarray, np.ndarray, str]: ...
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]: ...
 
 class NetworkF32(_Network): ...
 class NetworkF64(_Network): ...

@@ -9,11 +9,12 @@ __all__ = ["Callback", "EarlyStopping", "History"]
 
 
 class History:
-    """Per-epoch ``loss``, ``accuracy``, ``val_loss``, ``val_accuracy`` and ``time`` (seconds
-    of the epoch), as lists; ``stop_reason`` says why fit ended ("finished", "early_stopping",
-    "diverged", "interrupted")."""
+    """Per-epoch ``loss``, ``accuracy``, ``val_loss``, ``val_accuracy``, ``penalty`` (the L2
+    term's share of ``loss``, when fit has ``l2 > 0``) and ``time`` (seconds of the epoch), as
+    lists; ``stop_reason`` says why fit ended ("finished", "early_stopping", "diverged",
+    "interrupted")."""
 
-    KEYS = ("loss", "accuracy", "val_loss", "val_accuracy", "time")
+    KEYS = ("loss", "accuracy", "val_loss", "val_accuracy", "penalty", "time")
 
     def __init__(self) -> None:
         self.history: dict[str, list[float]] = {key: [] for key in self.KEYS}
@@ -23,9 +24,12 @@ class History:
         for key, value in values.items():
             self.history[key].append(value)
 
-    def extend(self, losses: Any, accuracies: Any, seconds: float) -> None:
-        """Many epochs at once (arrays from the core; accuracy NaN for regression)."""
+    def extend(self, losses: Any, penalties: Any, accuracies: Any, seconds: float) -> None:
+        """Many epochs at once (arrays from the core; penalties None without an L2 term;
+        accuracy NaN for regression)."""
         self.history["loss"].extend(losses.tolist())
+        if penalties is not None:
+            self.history["penalty"].extend(penalties.tolist())
         if len(accuracies) and not math.isnan(accuracies[0]):
             self.history["accuracy"].extend(accuracies.tolist())
         self.history["time"].extend([seconds] * len(losses))

@@ -313,6 +313,7 @@ class Sequential:
         progress: bool = False,
         reduction: str = "mean",
         l2: float = 0.0,
+        l2_per_sample: bool = False,
         on_divergence: str = "raise",
     ) -> History:
         """Trains for ``epochs`` epochs from the current weights (call again to train more).
@@ -321,7 +322,11 @@ class Sequential:
         "least_squares"/"mse" (the default otherwise) or "binary_cross_entropy" (0/1
         targets, one column per label). ``optimizer``: an ``fm.optim`` object or its name
         ("sgd", "adam", "adamw", "lbfgs"; default Adam(lr=0.001)), kept for the next fit.
-        ``batch_size`` None trains full batch. Each whole epoch runs in C++ with the GIL
+        ``batch_size`` None trains full batch. ``l2`` adds l2/2·Σ W² (the weights, not the
+        biases) to each batch's loss; with ``l2_per_sample`` it is divided by the batch's
+        total sample weight (its size without weights), as scikit-learn divides its
+        ``alpha``. The History logs that term's share of the loss as ``penalty`` when
+        ``l2 > 0``. Each whole epoch runs in C++ with the GIL
         released; Python runs between epochs only when validation, callbacks or the
         progress bar need it. Ctrl-C stops after the current epoch and its callbacks,
         leaving the model consistent, and re-raises KeyboardInterrupt. A loss that is not
@@ -353,7 +358,7 @@ class Sequential:
         else:  # settings may have been set since the optimizer was made
             optimizer.settings()
             optimizer.learning_rates(optimizer.epochs, 1)
-        reported = _logged(name, validation is not None)
+        reported = _logged(name, validation is not None, l2 > 0)
         for callback in callbacks:
             if hasattr(callback, "check_logs"):  # callbacks need not subclass Callback
                 callback.check_logs(reported)
@@ -362,11 +367,16 @@ class Sequential:
         history = History()
         self.history = history
         if isinstance(optimizer, LBFGS):
+            if l2_per_sample:  # one batch: all of the data
+                l2 /= x.shape[0] if weight is None else float(np.sum(weight, dtype=np.float64))
             _fit_lbfgs(self, name, x, targets, weight, mean, l2, epochs, history, on_divergence)
             return history
         state = optimizer._bind(self._core)
         seed_value = _seed(secrets.randbits(64) if seed is None else seed)
-        args = (state, x, LOSSES[name], targets, weight, mean, l2, batch, bool(shuffle), seed_value)
+        args = (
+            *(state, x, LOSSES[name], targets, weight),
+            *(mean, l2, bool(l2_per_sample), batch, bool(shuffle), seed_value),
+        )
         per_epoch = bool(callbacks) or validation is not None or progress
         bar = _progress_bar(epochs) if progress else None
         for callback in callbacks:
@@ -383,7 +393,7 @@ class Sequential:
                     count = 1 if per_epoch else epochs - done
                     lrs = self.optimizer.learning_rates(self.optimizer.epochs, count)
                     start = time.perf_counter()
-                    losses, accuracies, stop = self._core.train(
+                    losses, penalties, accuracies, stop = self._core.train(
                         *args, lrs, self.epochs_trained, interrupt.is_set
                     )
                     seconds = (time.perf_counter() - start) / max(len(losses), 1)
@@ -392,9 +402,12 @@ class Sequential:
                     self.optimizer.epochs += good
                     done += good
                     if not per_epoch:  # no Python per epoch: the whole history at once
-                        history.extend(losses[:good], accuracies[:good], seconds)
+                        logged = penalties[:good] if l2 > 0 else None  # else no L2 term
+                        history.extend(losses[:good], logged, accuracies[:good], seconds)
                     elif good:
                         logs = {"loss": float(losses[0]), "time": seconds}
+                        if l2 > 0:
+                            logs["penalty"] = float(penalties[0])
                         if not math.isnan(accuracies[0]):
                             logs["accuracy"] = float(accuracies[0])
                         if validation is not None:
@@ -641,10 +654,17 @@ def _optimizer(optimizer: Any, current: Any) -> Any:
     return optimizer
 
 
-def _logged(name: str, validation: bool) -> set[str]:
+def squared_weights(net: Sequential) -> float:
+    """Σ W² over the Dense layers' weights (not biases), in float64: what l2 penalises."""
+    weights = [layer.weight for layer in net.layers if isinstance(layer, Dense)]
+    return sum(float(np.sum(np.square(w, dtype=np.float64))) for w in weights)
+
+
+def _logged(name: str, validation: bool, penalty: bool) -> set[str]:
     """The entries of each epoch's logs (see fit and _evaluate)."""
     measures = {"loss"} if name == "least_squares" else {"loss", "accuracy"}
-    return {"time"} | measures | ({f"val_{m}" for m in measures} if validation else set())
+    logged = {"time"} | measures | ({f"val_{m}" for m in measures} if validation else set())
+    return logged | {"penalty"} if penalty else logged
 
 
 def _evaluate(name: str, z: np.ndarray, targets: np.ndarray) -> dict[str, float]:
@@ -728,6 +748,9 @@ def _fit_lbfgs(
     net.parameters[...] = result.x
     net.epochs_trained += int(result.nit)
     seconds = time.perf_counter() - start
-    history.append(loss=float(result.fun), time=seconds)
+    logs = {"loss": float(result.fun), "time": seconds}
+    if l2 > 0:
+        logs["penalty"] = 0.5 * l2 * squared_weights(net)
+    history.append(**logs)
     if result.status not in (0, 1):  # 1: the iteration or evaluation limit
         warnings.warn(f"L-BFGS-B stopped early: {result.message}", RuntimeWarning, stacklevel=4)

@@ -23,6 +23,7 @@ from fastmlp.sklearn._network import (
     build_network,
     dense_layers,
     objective_scale,
+    reported_loss,
 )
 from fastmlp.sklearn._stochastic import fit_stochastic
 from fastmlp.sklearn._threads import thread_cap, thread_limit
@@ -237,6 +238,9 @@ class BaseMLP(BaseEstimator, ABC):  # type: ignore[misc]
 
     def _objective_scale(self) -> float:
         return objective_scale(self.out_activation_, self.n_outputs_)
+
+    def _reported_loss(self, loss: float, penalty: float) -> float:
+        return reported_loss(self.out_activation_, self.n_outputs_, loss, penalty)
 
     def _fastmlp_loss(self) -> str:
         return LOSSES[self.out_activation_]

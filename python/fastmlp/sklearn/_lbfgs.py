@@ -1,6 +1,8 @@
 """The 'lbfgs' solver: scipy's L-BFGS-B on the network's flat parameters, with
 scikit-learn's objective (fastmlp's mean loss times ``objective_scale``, plus
-alpha / (2 · Σ sample weights) · ||W||²) and its stopping rules (``max_iter`` iterations,
+alpha / (2 · Σ sample weights) · ||W||²), the value it reports for it (``reported_loss``:
+for several outputs of squared error not the objective whose gradient it gives, and so
+what its line searches compare) and its stopping rules (``max_iter`` iterations,
 ``max_fun`` loss evaluations, projected gradient below ``tol``)."""
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy.optimize import minimize
 from sklearn.exceptions import ConvergenceWarning
+
+from fastmlp.network import squared_weights
 
 if TYPE_CHECKING:
     from fastmlp.sklearn._base import BaseMLP
@@ -36,7 +40,8 @@ def fit_lbfgs(
         value, gradient = network.loss_and_gradient(
             X, targets, loss=loss, sample_weight=sample_weight, l2=l2
         )
-        return scale * value, scale * gradient.astype(np.float64)
+        penalty = 0.5 * l2 * squared_weights(network)
+        return est._reported_loss(value, penalty), scale * gradient.astype(np.float64)
 
     iteration = itertools.count(1)
 

@@ -83,3 +83,16 @@ def objective_scale(out_activation: str, n_outputs: int) -> float:
     if out_activation == "logistic":
         return float(n_outputs)
     return 1.0
+
+
+def reported_loss(out_activation: str, n_outputs: int, loss: float, penalty: float) -> float:
+    """scikit-learn's ``loss_`` from fastmlp's mean loss and its L2 term's share of it.
+
+    Both scaled by ``objective_scale``, but scikit-learn reports its squared error averaged
+    over the outputs while its gradient (which fastmlp follows) sums over them: for several
+    outputs its ``loss_`` is not the objective it descends.
+    """
+    scale = objective_scale(out_activation, n_outputs)
+    if out_activation != "identity" or n_outputs == 1:
+        return scale * loss
+    return scale * ((loss - penalty) / n_outputs + penalty)

@@ -21,9 +21,8 @@ class MLPRegressor(RegressorMixin, BaseMLP):  # type: ignore[misc]
 
     ``loss`` is "squared_error" (scikit-learn's "poisson" is not in fastmlp's core). The
     extra parameters ``activation`` names, ``dropout``, ``dtype`` and ``n_threads`` are as
-    in :class:`MLPClassifier`. For several outputs ``loss_`` sums the half squared error
-    over them (the objective whose gradient both libraries follow), where scikit-learn's
-    ``loss_`` averages it.
+    in :class:`MLPClassifier`. For several outputs ``loss_`` averages the half squared
+    error over them as scikit-learn's does, though the gradient both follow sums over them.
     """
 
     _parameter_constraints = {

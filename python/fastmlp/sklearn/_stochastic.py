@@ -50,10 +50,6 @@ def fit_stochastic(
     scale = est._objective_scale()
     if not incremental or network.optimizer is None:
         network.optimizer = _optimizer(est, scale)
-    # scikit-learn adds alpha / (2 · Σ batch weights) · ||W||² to each batch's loss; the
-    # weight of a full batch (fastmlp's l2 is one number for every batch of the epoch)
-    mean_weight = 1.0 if sample_weight is None else float(np.mean(sample_weight))
-    l2 = est.alpha / (scale * batch_size * mean_weight)
     epoch_end = _EpochEnd(est, scale, n_samples, validation)
     est.n_iter_ = 0
     try:
@@ -67,7 +63,9 @@ def fit_stochastic(
             seed=random_state.randint(np.iinfo(np.int32).max),
             sample_weight=sample_weight,
             callbacks=[epoch_end],
-            l2=l2,
+            # scikit-learn adds alpha / (2 · Σ batch weights) · ||W||² to each batch's loss
+            l2=est.alpha / scale,
+            l2_per_sample=True,
         )
     except KeyboardInterrupt:
         # stack levels: here < BaseMLP._fit < fit < scikit-learn's _fit_context < the caller
@@ -159,7 +157,7 @@ class _EpochEnd(Callback):
         est = self.est
         est.n_iter_ += 1
         est.t_ += self.n_samples
-        est.loss_ = self.scale * logs["loss"]
+        est.loss_ = est._reported_loss(logs["loss"], logs.get("penalty", 0.0))
         est.loss_curve_.append(est.loss_)
         if est.verbose:
             print(f"Iteration {est.n_iter_}, loss = {est.loss_:.8f}")
