@@ -192,7 +192,9 @@ def onnx_mlp(net: fm.Sequential, threads: int) -> Any:
         [h.make_tensor_value_info(x, onnx.TensorProto.FLOAT, ["n", n_out])],
         inits,
     )
-    model = h.make_model(graph, opset_imports=[h.make_opsetid("", 13)])
+    # IR version 7, opset 13's own: onnx writes its newest IR by default, which an older
+    # onnxruntime refuses (onnx 1.23's IR 14 with onnxruntime 1.30, seen on a device host)
+    model = h.make_model(graph, opset_imports=[h.make_opsetid("", 13)], ir_version=7)
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
