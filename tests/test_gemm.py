@@ -70,6 +70,7 @@ SHAPES = [
     (200, 129, 7),
     (31, 300, 40),
     (40, 1500, 1400),  # op(B) over the 8 MiB budget: packed one panel at a time
+    (12, 8500, 20),  # past the widest panel of B (1,024 to 4,080 columns): panels side by side
 ]
 
 

@@ -40,6 +40,7 @@ GEMM_CASES = [
     ((2, 3000), (500, 3000), dict(trans_b=True)),
     ((32, 128), (128, 128), dict(trans_b=True)),
     ((300, 1400), (1400, 1500), {}),  # op(B) packed panel by panel (over the 8 MiB budget)
+    ((40, 30), (30, 8500), {}),  # panels side by side: packed whole (2 threads) or one by one
 ]
 
 

@@ -3,6 +3,10 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#if __has_include(<unistd.h>)
+#include <unistd.h>  // sysconf
+#endif
+
 namespace fastmlp {
 namespace {
 
@@ -84,5 +88,14 @@ void select_kernels_from_environment() {
 }
 
 const KernelTable& kernels() { return *selected; }
+
+std::size_t l2_cache_bytes() {
+#ifdef _SC_LEVEL2_CACHE_SIZE  // glibc: from cpuid
+  const long bytes = sysconf(_SC_LEVEL2_CACHE_SIZE);
+  return bytes > 0 ? std::size_t(bytes) : 0;
+#else
+  return 0;
+#endif
+}
 
 }  // namespace fastmlp

@@ -1,6 +1,7 @@
 // CPU detection and the choice of one kernel table for the whole process.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -18,5 +19,8 @@ void select_kernels_from_environment();
 
 // The selected table. select_kernels_from_environment() must have run.
 const KernelTable& kernels();
+
+// Bytes of one core's L2 cache as the OS reports it; 0 where it does not say.
+std::size_t l2_cache_bytes();
 
 }  // namespace fastmlp

@@ -709,15 +709,16 @@ void gemm(const GemmArgs<T>& g) {
   // hence the results, stay the same. Where A is packed, each part packs its own copy.
   const index_t column_parts = row_blocks < threads ? ceil_div(threads, row_blocks) : 1;
   const index_t work_items = row_blocks * column_parts;
+  const index_t NC = B::nc();  // columns in a panel
   const index_t kc_max = smaller(B::kc, k);
-  const index_t nc_max = round_up(smaller(B::nc, n), NR);
+  const index_t nc_max = round_up(smaller(NC, n), NR);
   const index_t a_block_size = mc * kc_max;  // each thread's packed A, where not in place
   // op(B) packed whole when it fits the budget: then the threads pack it together, meet at
   // one barrier, and compute their row blocks without another. Otherwise one KC×NC panel at
   // a time, with a barrier per panel: on a busy machine every barrier waits for a thread the
   // OS has descheduled, so fewer is faster (measured: (75×4000)ᵀ·(4000×75) on 2 threads
   // beside another process ran 5 ms with 32 barriers, 1 ms on one thread).
-  const index_t jc_blocks = ceil_div(n, B::nc);
+  const index_t jc_blocks = ceil_div(n, NC);
   const bool pack_all =
       threads > 1 && double(jc_blocks * k * nc_max) * sizeof(T) <= whole_b_budget_bytes;
   const index_t b_size = pack_all ? jc_blocks * k * nc_max : kc_max * nc_max;
@@ -726,7 +727,7 @@ void gemm(const GemmArgs<T>& g) {
   T* a_blocks = b_packed + b_size;
   // Where the packed panel of block (jc, pc) starts: slivers of NR columns, kc rows each.
   const auto panel = [&](index_t jc, index_t pc) {
-    return pack_all ? b_packed + (jc / B::nc) * k * nc_max + pc * nc_max : b_packed;
+    return pack_all ? b_packed + (jc / NC) * k * nc_max + pc * nc_max : b_packed;
   };
   // Packs sliver jr of block (jc, pc) unless the register tile reads it in place.
   const auto pack_b = [&](index_t jc, index_t nc, index_t pc, index_t kc, index_t jr) {
@@ -786,23 +787,23 @@ void gemm(const GemmArgs<T>& g) {
     if (pack_all) {
       const index_t pc_blocks = ceil_div(k, B::kc), slivers = nc_max / NR;
       team.for_each(jc_blocks * pc_blocks * slivers, [&](index_t s) {
-        const index_t jc = s / (pc_blocks * slivers) * B::nc;
+        const index_t jc = s / (pc_blocks * slivers) * NC;
         const index_t pc = s / slivers % pc_blocks * B::kc;
         const index_t jr = s % slivers * NR;
-        const index_t nc = smaller(B::nc, n - jc);
+        const index_t nc = smaller(NC, n - jc);
         if (jr < nc) pack_b(jc, nc, pc, smaller(B::kc, k - pc), jr);
       });
       team.for_each(work_items, [&](index_t item) {
-        for (index_t jc = 0; jc < n; jc += B::nc) {
+        for (index_t jc = 0; jc < n; jc += NC) {
           for (index_t pc = 0; pc < k; pc += B::kc) {
-            row_block(item, jc, smaller(B::nc, n - jc), pc, smaller(B::kc, k - pc), a_block);
+            row_block(item, jc, smaller(NC, n - jc), pc, smaller(B::kc, k - pc), a_block);
           }
         }
       });
       return;
     }
-    for (index_t jc = 0; jc < n; jc += B::nc) {
-      const index_t nc = smaller(B::nc, n - jc);
+    for (index_t jc = 0; jc < n; jc += NC) {
+      const index_t nc = smaller(NC, n - jc);
       for (index_t pc = 0; pc < k; pc += B::kc) {
         const index_t kc = smaller(B::kc, k - pc);
         team.for_each(ceil_div(nc, NR), [&](index_t s) { pack_b(jc, nc, pc, kc, s * NR); });

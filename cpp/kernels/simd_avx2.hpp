@@ -25,7 +25,8 @@ using EdgeSimd = Simd<T>;
 template <class T>
 struct Blocking {
   static constexpr int mr = 6, nv = 2;
-  static constexpr index_t mc = sizeof(T) == 4 ? 144 : 72, kc = 256, nc = 4080;
+  static constexpr index_t mc = sizeof(T) == 4 ? 144 : 72, kc = 256;
+  static constexpr index_t nc() { return 4080; }
   static constexpr double fma_lanes_per_cycle = 2 * Simd<T>::lanes;
   // B read in place for at most 4 tiles of rows (b_sliver_in_place): read in place up to 100
   // rows, the weight gradient 36×100×250 ran 21.8 → 23.9 µs (Zen 4, AVX2 kernels).

@@ -12,6 +12,7 @@
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 
+#include "kernels/dispatch.hpp"  // l2_cache_bytes
 #include "kernels/kernel_table.hpp"
 
 namespace fastmlp::avx512 {
@@ -172,13 +173,25 @@ using EdgeSimd = MaskedSimd256<T>;
 // MNIST-1D batches of 32 and 200, a 1-(10×5)-1 net), 2–4 % slower for 3×75 and 4×63; float64
 // squares of 1,024 and 2,048, 49–50 GFLOP/s with 10 rows (0.91–0.95× numpy's OpenBLAS), ran
 // 52–53 with 6 (0.99–1.01×). 12×2 was no faster than 6×2 on large squares there.
-// Cache blocks after BLIS's configurations (Zen 3 MC, Skylake-X NC). FMA throughput as on
+// Cache blocks after BLIS's configurations (Zen 3 MC, Skylake-X NC), NC below. FMA throughput as on
 // Zen 4: two 256-bit FMAs a cycle, of which a 512-bit one takes both (Intel's AVX-512 cores
 // run two 512-bit ones; it only weighs tiles against packing in gemm_blocked.hpp).
 template <class T>
 struct Blocking {
   static constexpr int mr = sizeof(T) == 4 ? 10 : 6, nv = 2;
-  static constexpr index_t mc = sizeof(T) == 4 ? 140 : 72, kc = 256, nc = 3072;
+  static constexpr index_t mc = sizeof(T) == 4 ? 140 : 72, kc = 256;
+  // Columns of op(B) in a packed KC×NC panel. gemm sweeps the whole panel past each sliver
+  // of A (gemm_blocked.hpp), streaming it from wherever it sits. Zen 4 (1 MB of L2) streams
+  // a 3 MB panel of floats from its L3 at full speed: 1,024 columns (1 MB) ran 2048² as fast
+  // and 4000×2048×784 3.5 % slower. A 16-core Intel Xeon with 2 MB of L2 a core did not:
+  // with 1,024 columns 2048² ran 1,031 → 1,095 GFLOP/s on 16 cores (median of 7 interleaved
+  // rounds, faster in 7), four products of 784 to 4,096 columns 5–7 % faster (5 rounds);
+  // on one core 132 → 156 (7 of 7 rounds), then paired medians 1.02–1.22× in a noisier run.
+  // Doubles not measured there: 3,072.
+  static index_t nc() {
+    static const index_t columns = sizeof(T) == 4 && l2_cache_bytes() >= (2 << 20) ? 1024 : 3072;
+    return columns;
+  }
   static constexpr double fma_lanes_per_cycle = 2 * Simd256<T>::lanes;
   // B read in place up to this many tiles of rows (b_sliver_in_place). Float32 weight
   // gradients over 250 rows, packed → in place up to 100 rows (Zen 4, min of 3×7): 100×100

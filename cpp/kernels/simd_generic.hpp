@@ -87,7 +87,8 @@ using EdgeSimd = Simd<T>;
 template <class T>
 struct Blocking {
   static constexpr int mr = 6, nv = 2;
-  static constexpr index_t mc = 96, kc = 256, nc = 4080;
+  static constexpr index_t mc = 96, kc = 256;
+  static constexpr index_t nc() { return 4080; }
   static constexpr double fma_lanes_per_cycle = 2 * Simd<T>::lanes;
   static constexpr index_t b_in_place_tiles = 4;  // as AVX2's (b_sliver_in_place)
 };
