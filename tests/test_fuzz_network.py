@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import fastmlp as fm
 
-LOSSES = ["least_squares", "cross_entropy", "binary_cross_entropy"]
+LOSSES = ["least_squares", "cross_entropy", "binary_cross_entropy", "poisson"]
 
 
 @st.composite

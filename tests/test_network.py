@@ -14,7 +14,7 @@ import pytest
 import fastmlp as fm
 
 ACTIVATIONS = fm.ops.ACTIVATIONS
-LOSSES = ("least_squares", "cross_entropy", "binary_cross_entropy")
+LOSSES = ("least_squares", "cross_entropy", "binary_cross_entropy", "poisson")
 
 
 def numpy_forward(net, x):
@@ -33,6 +33,8 @@ def targets_for(loss, rng, n, outputs):
         return rng.integers(0, outputs, n)
     if loss == "binary_cross_entropy":
         return (rng.random((n, outputs)) < 0.5).astype(np.float64)
+    if loss == "poisson":
+        return rng.poisson(1.5, (n, outputs)).astype(np.float64)
     return rng.standard_normal((n, outputs))
 
 

@@ -33,6 +33,9 @@ def dataset(kind, n=120, seed=0):
         return X, y + 10, "classifier"
     if kind == "multilabel":
         return X, np.column_stack([y == 0, y == 1, X[:, 0] > 0]).astype(int), "classifier"
+    if kind == "poisson":  # counts, two outputs
+        rates = np.exp(0.2 * X[:, :2] - 0.2 * X[:, 2:4])
+        return X, np.random.default_rng(seed).poisson(rates).astype(float), "regressor"
     X, y = make_regression(n, 6, n_targets=3 if kind == "multi-output" else 1, random_state=seed)
     return X, y / 100, "regressor"
 
@@ -40,6 +43,8 @@ def dataset(kind, n=120, seed=0):
 def fit_both(kind, sample_weight=None, **params):
     """Ours and scikit-learn's, fitted with the same parameters (convergence not asked)."""
     X, y, pair = dataset(kind)
+    if kind == "poisson":
+        params = {"loss": "poisson", **params}
     ours, theirs = (cls(random_state=0, **params) for cls in PAIRS[pair])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -60,7 +65,7 @@ def assert_same_model(ours, theirs, X, rtol=1e-6):
 
 # multi-output: scikit-learn's loss_ averages the squared error over the outputs, where its
 # gradient sums over them; fastmlp reports (and L-BFGS's line search compares) that loss_ too
-KINDS = ["binary", "multiclass", "multilabel", "regression", "multi-output"]
+KINDS = ["binary", "multiclass", "multilabel", "regression", "multi-output", "poisson"]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -127,6 +132,24 @@ def test_full_batch_adam_follows_scikit_learns_path(kind):
     assert_same_model(ours, theirs, X)
     ours, theirs, X = fit_both(kind, **params)
     assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-3)
+
+
+# scikit-learn runs on to max_iter with NaN weights (and warns that it did) before it raises;
+# fastmlp stops at the epoch that diverged
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_poisson_diverges_where_scikit_learns_does():
+    # Counts up to 68 and a learning rate of 0.2: e^z overflows on both paths
+    X, _, _ = dataset("multiclass")
+    y = np.random.default_rng(0).poisson(np.exp(0.5 * X[:, :2] - 0.5 * X[:, 2:4])).astype(float)
+    params = dict(loss="poisson", solver="sgd", learning_rate="invscaling", momentum=0.0)
+    params |= dict(learning_rate_init=0.2)
+    for cls in PAIRS["regressor"]:
+        # (scikit-learn's numpy exp warns of the overflow on the way)
+        with (
+            pytest.raises(ValueError, match="non-finite parameter weights"),
+            np.errstate(all="ignore"),
+        ):
+            cls(random_state=0, batch_size=120, max_iter=60, **params).fit(X, y)
 
 
 @pytest.mark.parametrize("kind", KINDS)

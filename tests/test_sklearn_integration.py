@@ -103,7 +103,7 @@ BAD_PARAMETERS = [
     (MLPClassifier(activation="swish"), "The 'activation' parameter of MLPClassifier"),
     (MLPClassifier(dtype="float16"), "The 'dtype' parameter of MLPClassifier must be"),
     (MLPClassifier(n_threads=0), "The 'n_threads' parameter of MLPClassifier must be"),
-    (MLPRegressor(loss="poisson"), "The 'loss' parameter of MLPRegressor must be"),
+    (MLPRegressor(loss="absolute_error"), "The 'loss' parameter of MLPRegressor must be"),
 ]
 
 
@@ -111,6 +111,13 @@ BAD_PARAMETERS = [
 def test_bad_parameters_say_what_is_allowed(est, message):
     with pytest.raises(InvalidParameterError, match=re.escape(message)):
         est.fit(X, Y)
+
+
+def test_poisson_counts_must_not_be_negative():
+    # scikit-learn's own fit would take log of them and return NaN losses
+    y = np.where(np.arange(len(X)) == 3, -2.0, 1.0)
+    with pytest.raises(ValueError, match=re.escape("poisson targets are counts >= 0, got -2.0")):
+        MLPRegressor(loss="poisson", max_iter=5).fit(X, y)
 
 
 @pytest.mark.parametrize("sizes", [(5.5,), (4, 2.0), (True,)])

@@ -18,7 +18,7 @@ import pytest
 
 import fastmlp as fm
 
-LOSSES = ("least_squares", "cross_entropy", "binary_cross_entropy")
+LOSSES = ("least_squares", "cross_entropy", "binary_cross_entropy", "poisson")
 PYTHON_DIR = str(Path(fm.__file__).resolve().parent.parent)
 
 
@@ -27,6 +27,8 @@ def targets_for(loss, rng, n, outputs):
         return rng.integers(0, outputs, n)
     if loss == "binary_cross_entropy":
         return (rng.random((n, outputs)) < 0.5).astype(np.float64)
+    if loss == "poisson":
+        return rng.poisson(1.5, (n, outputs)).astype(np.float64)
     return rng.standard_normal((n, outputs))
 
 
@@ -146,6 +148,54 @@ def test_binary_cross_entropy_matches_torch(reduction):
     ours = unflatten(net, grad)
     for name, p in model.named_parameters():
         np.testing.assert_allclose(ours[name], p.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+# ---------------------------------------------------------------------------------- Poisson
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_poisson_matches_torch_and_is_the_half_deviance(reduction, dtype):
+    # torch's PoissonNLLLoss(log_input=True) is e^z − t·z; the half deviance adds
+    # t·log t − t, which does not depend on the weights: the same gradient.
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(30)
+    net = fm.MLP(5, [7], 3, activation="tanh", dtype=dtype, seed=31)
+    x = rng.standard_normal((13, 5)).astype(dtype)
+    y = rng.poisson(2.0, (13, 3)).astype(dtype)
+    y[0] = [0.0, 0.5, 7.0]  # zero and non-integer counts too
+    value, grad = net.loss_and_gradient(x, y, loss="poisson", reduction=reduction)
+    model = torch_model(net, torch)
+    y64 = y.astype(np.float64)
+    expected = torch.nn.PoissonNLLLoss(log_input=True, full=False, reduction=reduction)(
+        model(torch.from_numpy(x.astype(np.float64))), torch.from_numpy(y64)
+    )
+    expected.backward()
+    constant = np.where(y64 > 0, y64 * np.log(np.where(y64 > 0, y64, 1)), 0) - y64
+    constant = constant.mean() if reduction == "mean" else constant.sum()
+    rtol = 1e-12 if dtype == "float64" else 1e-5
+    assert value == pytest.approx(expected.item() + constant, rel=rtol)
+    ours = unflatten(net, grad)
+    for name, p in model.named_parameters():
+        np.testing.assert_allclose(ours[name], p.grad.numpy(), rtol=100 * rtol, atol=rtol * 1e-2)
+    # Zero where every predicted rate is its count
+    fitted = net.loss_and_gradient(x, np.exp(net.predict(x)), loss="poisson")[0]
+    assert abs(fitted) < 1e-12 if dtype == "float64" else 1e-5
+
+
+def test_poisson_counts_are_learnt_and_must_be_non_negative():
+    rng = np.random.default_rng(32)
+    x = rng.standard_normal((400, 3))
+    rate = np.exp(0.8 * x[:, :1] - 0.5 * x[:, 1:2])
+    y = rng.poisson(rate).astype(np.float64)
+    net = fm.MLP(3, [16], 1, seed=33)
+    before = net.evaluate(x, y, loss="poisson")["loss"]
+    history = net.fit(x, y, loss="poisson", optimizer=fm.optim.Adam(lr=0.02), epochs=200)
+    assert net.loss == "poisson" and np.isnan(history.accuracy).all()
+    after = net.evaluate(x, y)["loss"]
+    assert after < 0.7 * before
+    # The log rates: their exp follows the true rate
+    assert np.corrcoef(np.exp(net.predict(x)).ravel(), rate.ravel())[0, 1] > 0.9
+    with pytest.raises(ValueError, match="poisson targets are counts >= 0, got -1"):
+        net.fit(x, np.where(np.arange(400)[:, None] == 7, -1.0, y), loss="poisson")
 
 
 def test_multi_label_problem_is_learnt():
@@ -531,6 +581,10 @@ def test_evaluate_agrees_with_numpy_and_loss_and_gradient(loss):
     if loss == "least_squares":
         assert set(result) == {"loss"}
         expected = np.mean((z - y) ** 2)
+    elif loss == "poisson":
+        assert set(result) == {"loss"}
+        t_log_t = np.where(y > 0, y * np.log(np.where(y > 0, y, 1)), 0)
+        expected = np.mean(t_log_t - y * z - y + np.exp(z))
     elif loss == "cross_entropy":
         log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
         expected = -np.mean(log_p[np.arange(25), y])

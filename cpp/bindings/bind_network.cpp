@@ -252,7 +252,8 @@ void register_network(py::module_& m) {
   py::enum_<Loss>(m, "Loss")
       .value("least_squares", Loss::least_squares)
       .value("cross_entropy", Loss::cross_entropy)
-      .value("binary_cross_entropy", Loss::binary_cross_entropy);
+      .value("binary_cross_entropy", Loss::binary_cross_entropy)
+      .value("poisson", Loss::poisson);
   py::enum_<OptimizerKind>(m, "OptimizerKind")
       .value("sgd", OptimizerKind::sgd)
       .value("adam", OptimizerKind::adam)

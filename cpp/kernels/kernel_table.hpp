@@ -95,6 +95,11 @@ struct TypedKernels {
   // (m, n) (multi-label), dlogits = sigmoid(logits) − target.
   double (*sigmoid_binary_cross_entropy)(index_t m, index_t n, const T* logits, const T* target,
                                          const T* row_weight, T* dlogits, double scale);
+  // Poisson with a log link, elementwise over (m, n): the outputs are log rates, targets
+  // counts ≥ 0; the half Poisson deviance t·log(t / e^z) − t + e^z (scikit-learn's
+  // poisson_loss), dlog_rate = e^z − t.
+  double (*poisson_log_link)(index_t m, index_t n, const T* log_rate, const T* target,
+                             const T* row_weight, T* dlog_rate, double scale);
   // db[j] = Σ_i dy[i, j] for dy of shape (m, n): the bias gradient. With `accumulate`, every
   // gradient kernel here adds each finished sum to what its output holds (the bits of adding a
   // separately computed gradient) instead of writing it.

@@ -22,6 +22,7 @@ constexpr TypedKernels<T> typed_kernels() {
           &least_squares<T>,
           &softmax_cross_entropy<T>,
           &sigmoid_binary_cross_entropy<T>,
+          &poisson_log_link<T>,
           &bias_gradient<T>,
           &weight_gradient<T>,
           &l2_penalty<T>,

@@ -476,8 +476,12 @@ double Network<T>::chunk_loss_and_gradient(StepBuffers& buffers, const T* x, ind
       value = k.sigmoid_binary_cross_entropy(n, width, output, targets.values, targets.row_weight,
                                              delta, loss.scale);
       break;
+    case Loss::poisson:
+      value = k.poisson_log_link(n, width, output, targets.values, targets.row_weight, delta,
+                                 loss.scale);
+      break;
   }
-  if (loss.kind != Loss::least_squares) {
+  if (classifies(loss.kind)) {
     *correct = count_correct(loss.kind, output, n, width, targets);
   }
   // The gradient through the output layer's own dropout and activation, if it has them.

@@ -18,7 +18,12 @@ struct DenseLayer {
   double dropout = 0;           // probability of zeroing an output while training, [0, 1)
 };
 
-enum class Loss { least_squares, cross_entropy, binary_cross_entropy };
+enum class Loss { least_squares, cross_entropy, binary_cross_entropy, poisson };
+
+// Whether a loss's targets are classes, whose rows are counted right or wrong.
+inline bool classifies(Loss loss) {
+  return loss == Loss::cross_entropy || loss == Loss::binary_cross_entropy;
+}
 
 // What a loss compares the network's output with; rows of `x` match rows here.
 template <class T>

@@ -118,8 +118,8 @@ double total_weight(const TrainingSet<T>& batch) {
 
 template <class T>
 double mean_scale(Loss loss, const Network<T>& net, const TrainingSet<T>& batch) {
-  // Losses averaged over elements (least squares, binary) divide by the outputs per row
-  // too, as torch's MSELoss and BCEWithLogitsLoss do.
+  // Losses averaged over elements (least squares, binary, Poisson) divide by the outputs per
+  // row too, as torch's MSELoss, BCEWithLogitsLoss and PoissonNLLLoss do.
   const double per_row = loss == Loss::cross_entropy ? 1.0 : double(net.n_outputs());
   const double weight = total_weight(batch);
   return weight > 0 ? 1 / (weight * per_row) : 0;
@@ -189,8 +189,8 @@ TrainResult train(Network<T>& net, Optimizer<T>& optimizer, const TrainingSet<T>
     const double over = options.mean ? data_weight : 1.0;  // the weighted mean, or the sum
     epoch.loss = over > 0 ? loss_sum / over : 0;
     epoch.penalty = over > 0 ? penalty_sum / over : 0;
-    epoch.accuracy = options.loss == Loss::least_squares ? std::numeric_limits<double>::quiet_NaN()
-                                                         : double(correct) / double(data.n);
+    epoch.accuracy = classifies(options.loss) ? double(correct) / double(data.n)
+                                              : std::numeric_limits<double>::quiet_NaN();
     if (!std::isfinite(epoch.loss) || !all_finite(net.parameters(), net.n_parameters())) {
       snapshot.restore();
       result.stop = StopReason::diverged;

@@ -34,7 +34,7 @@ struct EpochResult {
   double loss;      // the mean of the batches' losses, weighted by their size (sum: total)
   double penalty;   // the L2 terms' share of loss, averaged the same way
   double accuracy;  // the fraction of rows predicted right before each update; NaN for
-                    // least squares
+                    // the regression losses
 };
 
 // The scale that makes a batch's summed loss its mean: over the (weighted) rows for

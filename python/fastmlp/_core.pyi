@@ -77,6 +77,7 @@ class Loss:
     least_squares: Loss
     cross_entropy: Loss
     binary_cross_entropy: Loss
+    poisson: Loss
     __members__: dict[str, Loss]
     def __init__(self, value: int) -> None: ...
     @property

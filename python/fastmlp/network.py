@@ -31,7 +31,9 @@ LOSSES = {
     "mse": _core.Loss.least_squares,
     "cross_entropy": _core.Loss.cross_entropy,
     "binary_cross_entropy": _core.Loss.binary_cross_entropy,
+    "poisson": _core.Loss.poisson,
 }
+_REGRESSION = ("least_squares", "poisson")  # no classes, no accuracy
 _DTYPES: dict[str, np.dtype[Any]] = {
     "float32": np.dtype(np.float32),
     "float64": np.dtype(np.float64),
@@ -319,9 +321,11 @@ class Sequential:
         """Trains for ``epochs`` epochs from the current weights (call again to train more).
 
         ``loss``: "cross_entropy" (integer labels; the default for integer y),
-        "least_squares"/"mse" (the default otherwise) or "binary_cross_entropy" (0/1
-        targets, one column per label). ``optimizer``: an ``fm.optim`` object or its name
-        ("sgd", "adam", "adamw", "lbfgs"; default Adam(lr=0.001)), kept for the next fit.
+        "least_squares"/"mse" (the default otherwise), "binary_cross_entropy" (0/1
+        targets, one column per label) or "poisson" (counts ≥ 0; the outputs are log rates,
+        as for torch's PoissonNLLLoss(log_input=True): the rate is exp(predict(X))).
+        ``optimizer``: an ``fm.optim`` object or its name ("sgd", "adam", "adamw", "lbfgs";
+        default Adam(lr=0.001)), kept for the next fit.
         ``batch_size`` None trains full batch. ``l2`` adds l2/2·Σ W² (the weights, not the
         biases) to each batch's loss; with ``l2_per_sample`` it is divided by the batch's
         total sample weight (its size without weights), as scikit-learn divides its
@@ -499,6 +503,8 @@ class Sequential:
         array = as_finite("y", array, self.dtype)
         if name == "binary_cross_entropy" and (array.min() < 0 or array.max() > 1):
             raise ValueError("binary_cross_entropy targets must be in [0, 1]")
+        if name == "poisson" and array.min() < 0:
+            raise ValueError(f"poisson targets are counts >= 0, got {float(array.min())!r}")
         return array
 
     def _training_data(
@@ -662,7 +668,7 @@ def squared_weights(net: Sequential) -> float:
 
 def _logged(name: str, validation: bool, penalty: bool) -> set[str]:
     """The entries of each epoch's logs (see fit and _evaluate)."""
-    measures = {"loss"} if name == "least_squares" else {"loss", "accuracy"}
+    measures = {"loss"} if name in _REGRESSION else {"loss", "accuracy"}
     logged = {"time"} | measures | ({f"val_{m}" for m in measures} if validation else set())
     return logged | {"penalty"} if penalty else logged
 
@@ -674,6 +680,12 @@ def _evaluate(name: str, z: np.ndarray, targets: np.ndarray) -> dict[str, float]
         # loss is then inf, which is what it is, without numpy's overflow warning.
         with np.errstate(over="ignore"):
             return {"loss": float(np.mean((z64 - targets) ** 2))}
+    if name == "poisson":  # the half deviance, as the core's: t·log(t / e^z) − t + e^z
+        t = targets.astype(np.float64)
+        with np.errstate(over="ignore"):
+            t_log_t = t * np.log(np.where(t > 0, t, 1.0))  # 0·log 0 = 0
+            deviance = t_log_t - t * z64 - t + np.exp(z64)
+        return {"loss": float(np.mean(deviance))}
     if name == "cross_entropy":
         shifted = z64 - z64.max(axis=1, keepdims=True)
         log_sum = np.log(np.exp(shifted).sum(axis=1))

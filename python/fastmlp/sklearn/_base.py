@@ -38,7 +38,12 @@ def _softmax(z: np.ndarray) -> np.ndarray:
 # As scikit-learn's MLPs; other formats go to CSR, then dense (see _network_input)
 SPARSE_FORMATS = ["csr", "csc"]
 
-_OUTPUT_ACTIVATIONS = {"identity": lambda z: z, "logistic": expit, "softmax": _softmax}
+_OUTPUT_ACTIVATIONS = {
+    "identity": lambda z: z,
+    "exp": np.exp,  # loss="poisson": the outputs are log rates
+    "logistic": expit,
+    "softmax": _softmax,
+}
 
 
 class BaseMLP(BaseEstimator, ABC):  # type: ignore[misc]
@@ -139,7 +144,8 @@ class BaseMLP(BaseEstimator, ABC):  # type: ignore[misc]
 
     @abstractmethod
     def _output_activation(self) -> str:
-        """The output activation, "identity", "logistic" or "softmax", for the targets."""
+        """The output activation, "identity", "exp", "logistic" or "softmax", for the loss
+        and targets."""
 
     @abstractmethod
     def _targets(self, y: np.ndarray) -> np.ndarray:

@@ -28,6 +28,7 @@ ACTIVATIONS = {
 # The fastmlp loss that pairs with each output activation, as scikit-learn pairs them.
 LOSSES = {
     "identity": "least_squares",
+    "exp": "poisson",
     "logistic": "binary_cross_entropy",
     "softmax": "cross_entropy",
 }
@@ -74,13 +75,14 @@ def dense_layers(network: Sequential) -> list[Dense]:
 def objective_scale(out_activation: str, n_outputs: int) -> float:
     """scikit-learn's objective (and gradient) per unit of fastmlp's mean loss.
 
-    Both average over samples (weighted). fastmlp also averages least squares and binary
-    cross-entropy over the outputs, as torch's MSELoss and BCEWithLogitsLoss do, where
-    scikit-learn's gradient sums over them; and scikit-learn's squared error is halved.
+    Both average over samples (weighted). fastmlp also averages least squares, binary
+    cross-entropy and Poisson over the outputs, as torch's MSELoss, BCEWithLogitsLoss and
+    PoissonNLLLoss do, where scikit-learn's gradient sums over them; and scikit-learn's
+    squared error is halved.
     """
     if out_activation == "identity":
         return n_outputs / 2.0
-    if out_activation == "logistic":
+    if out_activation in ("logistic", "exp"):
         return float(n_outputs)
     return 1.0
 

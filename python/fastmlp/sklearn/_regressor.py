@@ -19,15 +19,17 @@ class MLPRegressor(RegressorMixin, BaseMLP):  # type: ignore[misc]
     """Multi-layer perceptron regressor: ``sklearn.neural_network.MLPRegressor``'s
     parameters, attributes and methods, trained by fastmlp's C++ core; one or many outputs.
 
-    ``loss`` is "squared_error" (scikit-learn's "poisson" is not in fastmlp's core). The
-    extra parameters ``activation`` names, ``dropout``, ``dtype`` and ``n_threads`` are as
-    in :class:`MLPClassifier`. For several outputs ``loss_`` averages the half squared
-    error over them as scikit-learn's does, though the gradient both follow sums over them.
+    ``loss`` is "squared_error" or "poisson" (half the Poisson deviance through a log link:
+    the output layer's exp gives the prediction; y must be >= 0). The extra parameters
+    ``activation`` names, ``dropout``, ``dtype`` and ``n_threads`` are as in
+    :class:`MLPClassifier`. For several outputs of squared error ``loss_`` averages the half
+    squared error over them as scikit-learn's does, though the gradient both follow sums
+    over them.
     """
 
     _parameter_constraints = {
         **BaseMLP._parameter_constraints,
-        "loss": [StrOptions({"squared_error"})],
+        "loss": [StrOptions({"squared_error", "poisson"})],
     }
 
     def __init__(
@@ -125,7 +127,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):  # type: ignore[misc]
         return X, y
 
     def _output_activation(self) -> str:
-        return "identity"
+        return "exp" if self.loss == "poisson" else "identity"
 
     def _targets(self, y: np.ndarray) -> np.ndarray:
         return y.reshape(len(y), -1)
