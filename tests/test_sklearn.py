@@ -134,6 +134,18 @@ def test_full_batch_adam_follows_scikit_learns_path(kind):
     assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-3)
 
 
+def test_validation_score_is_nan_where_a_prediction_is_not_finite():
+    # As scikit-learn's: early stopping then counts the epoch as no improvement, where
+    # r2_score would raise (a Poisson rate's exp overflows easily in float32)
+    X, y, _ = dataset("poisson")
+    est = MLPRegressor(loss="poisson", dtype="float32", max_iter=5, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        est.fit(X, y)
+    with np.errstate(over="ignore"):  # numpy's exp warns of it, as in scikit-learn's predict
+        assert np.isnan(est._score(1e3 * X, y, None))
+    assert np.isfinite(est._score(X, y, None))
+
+
 # scikit-learn runs on to max_iter with NaN weights (and warns that it did) before it raises;
 # fastmlp stops at the epoch that diverged
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -264,6 +276,11 @@ def test_warm_start_continues_and_refuses_a_different_network():
     reg.set_params(hidden_layer_sizes=(50,))
     with pytest.raises(ValueError, match=r"hidden_layer_sizes must stay as fitted: \[\[100\]\]"):
         reg.fit(X, y)
+    # The loss picks the output layer's activation: scikit-learn's would train on with the
+    # old one (its loss_ turns NaN)
+    reg.set_params(hidden_layer_sizes=(100,), loss="poisson")
+    with pytest.raises(ValueError, match=r"loss must stay as fitted: \['squared_error'\]"):
+        reg.partial_fit(X, np.abs(y))
     cold = MLPRegressor(max_iter=4, random_state=0)
     with pytest.warns(ConvergenceWarning):
         assert_allclose(cold.fit(X, y).coefs_[0], first)  # without warm_start: from scratch

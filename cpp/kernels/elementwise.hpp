@@ -282,7 +282,7 @@ double poisson_log_link(index_t m, index_t n, const T* log_rate, const T* target
         const double z = double(log_rate[j]), t = double(target[j]);
         const double rate = std::exp(z);
         row_sum += (t > 0 ? t * (std::log(t) - z) : 0.0) - t + rate;
-        dlog_rate[j] = T(row_scale) * (T(rate) - target[j]);
+        dlog_rate[j] = T(row_scale * (rate - t));  // in double: e^z of float32 z may overflow
       }
       sum += row_sum * row_scale;
     }

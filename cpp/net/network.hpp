@@ -44,7 +44,7 @@ struct LossSpec {
 struct StepLoss {
   double value = 0;
   double penalty = 0;
-  index_t correct = 0;  // rows predicted right (classification losses; 0 for least squares)
+  index_t correct = 0;  // rows predicted right (classification losses; 0 for regression)
 };
 
 template <class T>

@@ -24,9 +24,9 @@ class History:
         for key, value in values.items():
             self.history[key].append(value)
 
-    def extend(self, losses: Any, penalties: Any, accuracies: Any, seconds: float) -> None:
-        """Many epochs at once (arrays from the core; penalties None without an L2 term;
-        accuracy NaN for regression)."""
+    def extend(self, losses: Any, accuracies: Any, seconds: float, penalties: Any = None) -> None:
+        """Many epochs at once (arrays from the core; accuracy NaN for regression, penalties
+        None without an L2 term)."""
         self.history["loss"].extend(losses.tolist())
         if penalties is not None:
             self.history["penalty"].extend(penalties.tolist())

@@ -407,7 +407,7 @@ class Sequential:
                     done += good
                     if not per_epoch:  # no Python per epoch: the whole history at once
                         logged = penalties[:good] if l2 > 0 else None  # else no L2 term
-                        history.extend(losses[:good], logged, accuracies[:good], seconds)
+                        history.extend(losses[:good], accuracies[:good], seconds, logged)
                     elif good:
                         logs = {"loss": float(losses[0]), "time": seconds}
                         if l2 > 0:

@@ -211,7 +211,11 @@ class BaseMLP(BaseEstimator, ABC):  # type: ignore[misc]
         dtype = self.dtype or X.dtype.name  # None: as scikit-learn, X's float32 or float64
         self._architecture: dict[str, Any] = {"hidden_layer_sizes": hidden}
         self._architecture["activation"] = self.activation
-        self._architecture |= {"dropout": self.dropout, "dtype": dtype}
+        self._architecture |= {
+            "dropout": self.dropout,
+            "dtype": dtype,
+            "loss": self._loss_setting(),
+        }
         self.network_ = build_network(
             X.shape[1], hidden, self.n_outputs_, self.activation, dtype, self.dropout, random_state
         )
@@ -233,6 +237,7 @@ class BaseMLP(BaseEstimator, ABC):  # type: ignore[misc]
         """warm_start and partial_fit train the fitted network further: it must still fit."""
         asked: dict[str, Any] = {"hidden_layer_sizes": hidden, "activation": self.activation}
         asked |= {"dropout": self.dropout, "dtype": self.dtype or self._architecture["dtype"]}
+        asked["loss"] = self._loss_setting()  # the output activation goes with it
         changed = [name for name, value in asked.items() if value != self._architecture[name]]
         if changed:
             raise ValueError(
@@ -241,6 +246,10 @@ class BaseMLP(BaseEstimator, ABC):  # type: ignore[misc]
                 f"{[self._architecture[name] for name in changed]}, "
                 f"got {[asked[name] for name in changed]}"
             )
+
+    def _loss_setting(self) -> str | None:
+        """The ``loss`` parameter where the estimator has one (MLPRegressor)."""
+        return getattr(self, "loss", None)
 
     def _objective_scale(self) -> float:
         return objective_scale(self.out_activation_, self.n_outputs_)

@@ -137,7 +137,10 @@ class MLPRegressor(RegressorMixin, BaseMLP):  # type: ignore[misc]
         return y.ravel() if y.shape[1] == 1 else y
 
     def _score(self, X: np.ndarray, y: Any, sample_weight: np.ndarray | None) -> float:
-        return float(r2_score(y, self._predict(X), sample_weight=sample_weight))
+        prediction = self._predict(X)
+        if not np.all(np.isfinite(prediction)):  # as scikit-learn's (a Poisson rate's exp)
+            return float("nan")
+        return float(r2_score(y, prediction, sample_weight=sample_weight))
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
