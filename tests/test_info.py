@@ -11,6 +11,7 @@ def test_info_reports_the_build():
     assert info["supported_isas"][0] == "generic"
     assert info["num_threads"] == fm.get_num_threads() >= 1
     assert isinstance(info["openmp"], bool)
+    assert isinstance(info["l2_cache_bytes"], int) and info["l2_cache_bytes"] >= 0  # 0: unknown
 
 
 def test_info_lists_each_isas_kernel_flags():

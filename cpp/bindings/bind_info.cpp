@@ -38,6 +38,7 @@ py::dict build_info() {
   info["openmp_version"] = openmp_version();
   info["openmp_library"] = openmp_library();
   info["num_threads"] = max_threads();
+  info["l2_cache_bytes"] = l2_cache_bytes();  // sizes the GEMM's panels of B (simd_avx512.hpp)
   return info;
 }
 
@@ -45,7 +46,7 @@ py::dict build_info() {
 
 void register_info(py::module_& m) {
   m.def("build_info", &build_info,
-        "Build and runtime facts: ISA in use and supported, compiler, OpenMP, threads.");
+        "Build and runtime facts: ISA in use and supported, compiler, OpenMP, threads, L2.");
   m.def("get_num_threads", &max_threads, "The most threads one kernel call may use.");
   m.def(
       "set_num_threads",

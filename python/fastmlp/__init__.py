@@ -62,7 +62,8 @@ def info() -> dict[str, Any]:
     build can run; cap the choice with the environment variable ``FASTMLP_ISA``),
     ``compiler``, ``build_type``, ``compiler_flags`` (the build's, then each ISA's kernel
     files'), ``openmp`` (bool), ``openmp_version``, ``openmp_library``
-    (the runtime's file, as threadpoolctl finds it) and ``num_threads``.
+    (the runtime's file, as threadpoolctl finds it), ``num_threads`` and ``l2_cache_bytes``
+    (one core's L2 as the OS reports it, 0 if it does not; it sizes the GEMM's blocks).
     """
     return {"version": __version__, **_core.build_info()}
 
