@@ -173,7 +173,7 @@ using EdgeSimd = MaskedSimd256<T>;
 // MNIST-1D batches of 32 and 200, a 1-(10×5)-1 net), 2–4 % slower for 3×75 and 4×63; float64
 // squares of 1,024 and 2,048, 49–50 GFLOP/s with 10 rows (0.91–0.95× numpy's OpenBLAS), ran
 // 52–53 with 6 (0.99–1.01×). 12×2 was no faster than 6×2 on large squares there.
-// Cache blocks after BLIS's configurations (Zen 3 MC, Skylake-X NC), NC below. FMA throughput as on
+// Cache blocks after BLIS's configurations (Zen 3 MC, Skylake-X NC; see nc()). FMA throughput as on
 // Zen 4: two 256-bit FMAs a cycle, of which a 512-bit one takes both (Intel's AVX-512 cores
 // run two 512-bit ones; it only weighs tiles against packing in gemm_blocked.hpp).
 template <class T>

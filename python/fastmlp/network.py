@@ -325,12 +325,11 @@ class Sequential:
         targets, one column per label) or "poisson" (counts ≥ 0; the outputs are log rates,
         as for torch's PoissonNLLLoss(log_input=True): the rate is exp(predict(X))).
         ``optimizer``: an ``fm.optim`` object or its name ("sgd", "adam", "adamw", "lbfgs";
-        default Adam(lr=0.001)), kept for the next fit.
-        ``batch_size`` None trains full batch. ``l2`` adds l2/2·Σ W² (the weights, not the
-        biases) to each batch's loss; with ``l2_per_sample`` it is divided by the batch's
-        total sample weight (its size without weights), as scikit-learn divides its
-        ``alpha``. The History logs that term's share of the loss as ``penalty`` when
-        ``l2 > 0``. Each whole epoch runs in C++ with the GIL
+        default Adam(lr=0.001)), kept for the next fit. ``batch_size`` None trains full
+        batch. ``l2`` adds l2/2·Σ W² (the weights, not the biases) to each batch's loss; with
+        ``l2_per_sample`` it is divided by the batch's total sample weight (its size without
+        weights), as scikit-learn divides its ``alpha``. The History logs that term's share
+        of the loss as ``penalty`` when ``l2 > 0``. Each whole epoch runs in C++ with the GIL
         released; Python runs between epochs only when validation, callbacks or the
         progress bar need it. Ctrl-C stops after the current epoch and its callbacks,
         leaving the model consistent, and re-raises KeyboardInterrupt. A loss that is not

@@ -1,9 +1,9 @@
 """The 'lbfgs' solver: scipy's L-BFGS-B on the network's flat parameters, with
 scikit-learn's objective (fastmlp's mean loss times ``objective_scale``, plus
-alpha / (2 · Σ sample weights) · ||W||²), the value it reports for it (``reported_loss``:
-for several outputs of squared error not the objective whose gradient it gives, and so
-what its line searches compare) and its stopping rules (``max_iter`` iterations,
-``max_fun`` loss evaluations, projected gradient below ``tol``)."""
+alpha / (2 · Σ sample weights) · ||W||²), valued as scikit-learn values it
+(``reported_loss``: for several outputs of squared error not the function the gradient
+belongs to, which scipy's line search compares all the same), and its stopping rules
+(``max_iter`` iterations, ``max_fun`` loss evaluations, projected gradient below ``tol``)."""
 
 from __future__ import annotations
 
