@@ -209,22 +209,18 @@ def test_gradient_matches_numpy_backpropagation(n, sizes, dtype):
 # widths around their vectors' (8, 16, 32), layers with fewer inputs than outputs (weight
 # gradients by columns) and one output, linear hidden layers and a ReLU output layer,
 # batches shorter than a block of rows and 300 rows (two chunks, short last blocks).
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize(
-    "n,sizes,activation,output_activation,loss",
-    [
-        (50, [1, 3, 1], "relu", None, "mse"),
-        (50, [1, 10, 10, 10, 10, 10, 1], "relu", None, "mse"),
-        (7, [2, 8, 9, 3], "relu", None, "cross_entropy"),
-        (1, [4, 12, 2], "relu", None, "cross_entropy"),
-        (300, [5, 16, 17, 4], "relu", None, "cross_entropy"),
-        (33, [32, 31, 32], "identity", None, "mse"),
-        (64, [3, 10, 2], "relu", "relu", "mse"),
-    ],
-    ids=str,
-)
-def test_narrow_net_gradient_matches_numpy(n, sizes, activation, output_activation, loss, dtype):
-    rng = np.random.default_rng(sizes)
+NARROW_NETS = [
+    (50, [1, 3, 1], "relu", None, "mse"),
+    (50, [1, 10, 10, 10, 10, 10, 1], "relu", None, "mse"),
+    (7, [2, 8, 9, 3], "relu", None, "cross_entropy"),
+    (1, [4, 12, 2], "relu", None, "cross_entropy"),
+    (300, [5, 16, 17, 4], "relu", None, "cross_entropy"),
+    (33, [32, 31, 32], "identity", None, "mse"),
+    (64, [3, 10, 2], "relu", "relu", "mse"),
+]
+
+
+def narrow_net(sizes, activation, output_activation, dtype, rng):
     net = fm.MLP(
         sizes[0],
         sizes[1:-1],
@@ -235,12 +231,35 @@ def test_narrow_net_gradient_matches_numpy(n, sizes, activation, output_activati
         seed=7,
     )
     net.parameters[...] += 0.1 * rng.standard_normal(net.n_parameters)  # nonzero biases
+    return net
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("n,sizes,activation,output_activation,loss", NARROW_NETS, ids=str)
+def test_narrow_net_gradient_matches_numpy(n, sizes, activation, output_activation, loss, dtype):
+    rng = np.random.default_rng(sizes)
+    net = narrow_net(sizes, activation, output_activation, dtype, rng)
     x = rng.standard_normal((n, sizes[0])).astype(dtype)
     if loss == "cross_entropy":
         target = rng.integers(0, sizes[-1], n)
     else:
         target = rng.standard_normal((n, sizes[-1])).astype(dtype)
     assert_gradient_matches_numpy(net, x, target, loss)
+
+
+# predict takes the narrow kernels too (rows padded between layers): 4,000 rows are chunks
+# shared by two threads, one row is a block's remainder alone.
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("n,sizes,activation,output_activation,loss", NARROW_NETS, ids=str)
+def test_narrow_net_predict_matches_numpy(n, sizes, activation, output_activation, loss, dtype):
+    rng = np.random.default_rng(sizes)
+    net = narrow_net(sizes, activation, output_activation, dtype, rng)
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    for rows in (n, 1, 4000):
+        x = rng.standard_normal((rows, sizes[0])).astype(dtype)
+        y = net.predict(x)
+        assert y.shape == (rows, sizes[-1]) and y.dtype == dtype
+        np.testing.assert_allclose(y, numpy_forward(net, x), rtol=tol, atol=tol)
 
 
 def torch_copy(net, torch):

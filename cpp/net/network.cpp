@@ -258,18 +258,31 @@ template <class T>
 void Network<T>::predict_rows(const T* x, index_t n, T* y) const {
   // Two scratch matrices per thread, reused across calls: no allocation per prediction.
   thread_local AlignedBuffer<T> scratch[2];
+  // A net that trains through the narrow kernels predicts through them too (rows between
+  // layers padded to narrow_width): the sums of its training forward pass, without the
+  // GEMM's set-up per layer.
+  const bool narrow = takes_narrow_kernels();
+  const auto& k = kernels().typed<T>();
   const T* input = x;
+  index_t ld_input = n_inputs();
   for (std::size_t l = 0; l < layers_.size(); ++l) {
     const DenseLayer& layer = layers_[l];
     T* out = y;
+    index_t ld_out = layer.out;
     if (l + 1 < layers_.size()) {
+      ld_out = narrow ? k.narrow_width : layer.out;
       AlignedBuffer<T>& buffer = scratch[l % 2];
-      if (buffer.size() < n * layer.out) buffer = AlignedBuffer<T>(n * layer.out);
+      if (buffer.size() < n * ld_out) buffer = AlignedBuffer<T>(n * ld_out);
       out = buffer.data();
     }
-    dense_forward(layer, parameters_.data() + weight_offset(l), parameters_.data() + bias_offset(l),
-                  input, n, out, true);
+    if (narrow) {
+      k.narrow_forward(narrow_layer(l), n, input, ld_input, out, ld_out);
+    } else {
+      dense_forward(layer, parameters_.data() + weight_offset(l),
+                    parameters_.data() + bias_offset(l), input, n, out, true);
+    }
     input = out;
+    ld_input = ld_out;
   }
 }
 
