@@ -332,6 +332,10 @@ def test_l2_per_sample_divides_each_batchs_term_by_its_weight(weighted, per_epoc
     np.testing.assert_allclose(net.parameters, by_hand.parameters, rtol=1e-12, atol=1e-14)
     if per_epoch:
         assert [logs["penalty"] for logs in recorder.logs] == history.penalty
+    before = net.parameters.copy()
+    with pytest.raises(TypeError, match="l2_per_sample must be True or False, got str"):
+        net.fit(x, y, l2=0.3, l2_per_sample="yes")
+    assert np.array_equal(net.parameters, before)
     # Without the flag, the same l2 for every batch
     plain = fm.MLP(4, [6], 2, dtype="float64", seed=6)
     plain.fit(x, y, optimizer=fm.optim.SGD(lr=0.1), batch_size=16, shuffle=False, l2=0.3)

@@ -341,6 +341,9 @@ class Sequential:
         name, x, targets, weight = self._training_data(X, y, loss, sample_weight)
         mean = _reduction(reduction)
         l2 = _l2(l2)
+        if not isinstance(l2_per_sample, (bool, np.bool_)):
+            kind = type(l2_per_sample).__name__
+            raise TypeError(f"l2_per_sample must be True or False, got {kind}")
         if on_divergence not in ("raise", "warn"):
             raise ValueError(f"on_divergence must be 'raise' or 'warn', got {on_divergence!r}")
         epochs = as_count("epochs", epochs, minimum=0)
