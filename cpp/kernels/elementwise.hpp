@@ -242,22 +242,24 @@ double softmax_cross_entropy(index_t m, index_t n, const T* logits, const int64_
   });
 }
 
-template <class T>
-double sigmoid_binary_cross_entropy(index_t m, index_t n, const T* logits, const T* target,
-                                    const T* row_weight, T* dlogits, double scale) {
-  // Each element costs a log1p, an exp and the logistic: as ~20 elementwise ops.
-  return sum_over_row_blocks(m, 20.0 * double(n), [&](index_t begin, index_t end) {
+// A loss elementwise over (m, n): Σ_i row_scale_i · Σ_j term(j, row_scale_i), where row_scale_i
+// is scale · row_weight[i] (scale without weights) and term returns element j's loss and
+// writes its gradient, times row_scale_i, to grad[j]. Rows of scale 0 take no part: their
+// gradient is 0 and their terms are not evaluated (a Poisson e^z that overflows would make
+// inf · 0 = NaN). `cost` weighs an element against one elementwise operation.
+template <class T, class Term>
+double elementwise_loss(index_t m, index_t n, const T* row_weight, double scale, T* grad,
+                        double cost, const Term& term) {
+  return sum_over_row_blocks(m, cost * double(n), [&](index_t begin, index_t end) {
     double sum = 0;
     for (index_t i = begin; i < end; ++i) {
       const double row_scale = row_weight ? scale * double(row_weight[i]) : scale;
-      double row_sum = 0;
-      for (index_t j = i * n; j < (i + 1) * n; ++j) {
-        // −t·log σ(z) − (1−t)·log(1−σ(z)) = max(z, 0) − z·t + log(1 + e^−|z|): no overflow
-        const T z = logits[j];
-        row_sum += double((z > T(0) ? z : T(0)) - z * target[j]) +
-                   std::log1p(std::exp(-std::fabs(double(z))));
-        dlogits[j] = T(row_scale) * (logistic(z) - target[j]);
+      if (row_scale == 0) {
+        std::fill(grad + i * n, grad + (i + 1) * n, T(0));
+        continue;
       }
+      double row_sum = 0;
+      for (index_t j = i * n; j < (i + 1) * n; ++j) row_sum += term(j, row_scale);
       sum += row_sum * row_scale;
     }
     return sum;
@@ -265,29 +267,30 @@ double sigmoid_binary_cross_entropy(index_t m, index_t n, const T* logits, const
 }
 
 template <class T>
+double sigmoid_binary_cross_entropy(index_t m, index_t n, const T* logits, const T* target,
+                                    const T* row_weight, T* dlogits, double scale) {
+  // Each element costs a log1p, an exp and the logistic: as ~20 elementwise ops.
+  return elementwise_loss(m, n, row_weight, scale, dlogits, 20.0, [&](index_t j, double row_scale) {
+    // −t·log σ(z) − (1−t)·log(1−σ(z)) = max(z, 0) − z·t + log(1 + e^−|z|): no overflow
+    const T z = logits[j];
+    dlogits[j] = T(row_scale) * (logistic(z) - target[j]);
+    return double((z > T(0) ? z : T(0)) - z * target[j]) +
+           std::log1p(std::exp(-std::fabs(double(z))));
+  });
+}
+
+template <class T>
 double poisson_log_link(index_t m, index_t n, const T* log_rate, const T* target,
                         const T* row_weight, T* dlog_rate, double scale) {
   // Each element costs an exp and, for a positive target, a log: as ~20 elementwise ops.
-  return sum_over_row_blocks(m, 20.0 * double(n), [&](index_t begin, index_t end) {
-    double sum = 0;
-    for (index_t i = begin; i < end; ++i) {
-      const double row_scale = row_weight ? scale * double(row_weight[i]) : scale;
-      if (row_scale == 0) {  // no part in the loss, even where e^z overflows (inf · 0)
-        std::fill(dlog_rate + i * n, dlog_rate + (i + 1) * n, T(0));
-        continue;
-      }
-      double row_sum = 0;
-      for (index_t j = i * n; j < (i + 1) * n; ++j) {
+  return elementwise_loss(
+      m, n, row_weight, scale, dlog_rate, 20.0, [&](index_t j, double row_scale) {
         // t·log(t / e^z) − t + e^z, with 0·log 0 = 0: zero where e^z = t
         const double z = double(log_rate[j]), t = double(target[j]);
         const double rate = std::exp(z);
-        row_sum += (t > 0 ? t * (std::log(t) - z) : 0.0) - t + rate;
         dlog_rate[j] = T(row_scale * (rate - t));  // in double: e^z of float32 z may overflow
-      }
-      sum += row_sum * row_scale;
-    }
-    return sum;
-  });
+        return (t > 0 ? t * (std::log(t) - z) : 0.0) - t + rate;
+      });
 }
 
 // db(j) = Σ_i dy(i, j), always summed in the same order. Up to a vector's width of columns (an
