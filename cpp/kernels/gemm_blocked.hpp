@@ -186,7 +186,11 @@ template <class S, int NV, class T>
   using reg = typename S::reg;
   constexpr int MR = Blocking<T>::mr, L = S::lanes, NR = NV * L;
   reg acc[MR][NV];
-  tile_sums<S>(kc, [&](int r, index_t p) { return a[r * a_rs + p * a_cs]; }, b, b_rs, acc);
+  if (a_rs == 1) {  // packed, or transposed in place: one pointer, the rows at fixed offsets
+    tile_sums<S>(kc, [&](int r, index_t p) { return a[r + p * a_cs]; }, b, b_rs, acc);
+  } else {  // rows of A in place: a pointer per row
+    tile_sums<S>(kc, [&](int r, index_t p) { return a[r * a_rs + p * a_cs]; }, b, b_rs, acc);
+  }
   const reg alpha_v = S::broadcast(alpha), beta_v = S::broadcast(beta);
   // Lanes [0, count) of C(r, v·L...) = alpha·acc + beta·C (+ bias, ReLU when fused); count is
   // L (a literal, so the masks fold away) but at a tile's right edge.
