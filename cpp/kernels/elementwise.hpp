@@ -57,42 +57,58 @@ double sum_over_row_blocks(index_t m, double work_per_row, const BlockLoss& bloc
   return sum;
 }
 
-template <class T>
-double least_squares(index_t m, index_t n, const T* pred, const T* target, const T* row_weight,
-                     T* dpred, double scale) {
-  return sum_over_row_blocks(m, double(n), [&](index_t begin, index_t end) {
-    if (row_weight == nullptr) {
-      // One scale for every row: the block as one flat run, in four interleaved sums. Row by
-      // row, a net with one output (a 1-3-1 net's 50 points) spent ~10 cycles a row on the
-      // inner loop's set-up and the chain of row sums: 9 % of its training step.
-      const T grad_scale = T(2 * scale);
-      double partial[4] = {0, 0, 0, 0};
-      index_t j = begin * n;
-      const index_t stop = end * n;
-      const auto term = [&](index_t e) {
-        const T diff = pred[e] - target[e];
-        dpred[e] = grad_scale * diff;
-        return double(diff) * double(diff);
-      };
-      for (; j + 4 <= stop; j += 4) {
-        for (int u = 0; u < 4; ++u) partial[u] += term(j + u);
-      }
-      for (; j < stop; ++j) partial[0] += term(j);
-      return ((partial[0] + partial[1]) + (partial[2] + partial[3])) * scale;
-    }
+// A loss elementwise over (m, n): Σ_i row_scale_i · Σ_j term(j, row_scale_i), where row_scale_i
+// is scale · row_weight[i] (scale without weights) and term returns element j's loss and
+// writes its gradient, times row_scale_i, to grad[j]. Rows of scale 0 take no part: their
+// gradient is 0 and their terms are not evaluated (a Poisson e^z that overflows would make
+// inf · 0 = NaN). `cost` weighs an element against one elementwise operation.
+template <class T, class Term>
+double elementwise_loss(index_t m, index_t n, const T* row_weight, double scale, T* grad,
+                        double cost, const Term& term) {
+  return sum_over_row_blocks(m, cost * double(n), [&](index_t begin, index_t end) {
     double sum = 0;
     for (index_t i = begin; i < end; ++i) {
-      const double row_scale = scale * double(row_weight[i]);
-      const T grad_scale = T(2 * row_scale);
-      double row_sum = 0;
-      for (index_t j = i * n; j < (i + 1) * n; ++j) {
-        const T diff = pred[j] - target[j];
-        row_sum += double(diff) * double(diff);
-        dpred[j] = grad_scale * diff;
+      const double row_scale = row_weight ? scale * double(row_weight[i]) : scale;
+      if (row_scale == 0) {
+        std::fill(grad + i * n, grad + (i + 1) * n, T(0));
+        continue;
       }
+      double row_sum = 0;
+      for (index_t j = i * n; j < (i + 1) * n; ++j) row_sum += term(j, row_scale);
       sum += row_sum * row_scale;
     }
     return sum;
+  });
+}
+
+template <class T>
+double least_squares(index_t m, index_t n, const T* pred, const T* target, const T* row_weight,
+                     T* dpred, double scale) {
+  if (row_weight != nullptr) {
+    return elementwise_loss(m, n, row_weight, scale, dpred, 1.0, [&](index_t j, double row_scale) {
+      const T diff = pred[j] - target[j];
+      dpred[j] = T(2 * row_scale) * diff;
+      return double(diff) * double(diff);
+    });
+  }
+  return sum_over_row_blocks(m, double(n), [&](index_t begin, index_t end) {
+    // One scale for every row: the block as one flat run, in four interleaved sums. Row by
+    // row, a net with one output (a 1-3-1 net's 50 points) spent ~10 cycles a row on the
+    // inner loop's set-up and the chain of row sums: 9 % of its training step.
+    const T grad_scale = T(2 * scale);
+    double partial[4] = {0, 0, 0, 0};
+    index_t j = begin * n;
+    const index_t stop = end * n;
+    const auto term = [&](index_t e) {
+      const T diff = pred[e] - target[e];
+      dpred[e] = grad_scale * diff;
+      return double(diff) * double(diff);
+    };
+    for (; j + 4 <= stop; j += 4) {
+      for (int u = 0; u < 4; ++u) partial[u] += term(j + u);
+    }
+    for (; j < stop; ++j) partial[0] += term(j);
+    return ((partial[0] + partial[1]) + (partial[2] + partial[3])) * scale;
   });
 }
 
@@ -237,30 +253,6 @@ double softmax_cross_entropy(index_t m, index_t n, const T* logits, const int64_
       const T prob_scale = T(row_scale / exp_sum);
       for (index_t j = 0; j < n; ++j) dz[j] *= prob_scale;
       dz[labels[i]] -= T(row_scale);
-    }
-    return sum;
-  });
-}
-
-// A loss elementwise over (m, n): Σ_i row_scale_i · Σ_j term(j, row_scale_i), where row_scale_i
-// is scale · row_weight[i] (scale without weights) and term returns element j's loss and
-// writes its gradient, times row_scale_i, to grad[j]. Rows of scale 0 take no part: their
-// gradient is 0 and their terms are not evaluated (a Poisson e^z that overflows would make
-// inf · 0 = NaN). `cost` weighs an element against one elementwise operation.
-template <class T, class Term>
-double elementwise_loss(index_t m, index_t n, const T* row_weight, double scale, T* grad,
-                        double cost, const Term& term) {
-  return sum_over_row_blocks(m, cost * double(n), [&](index_t begin, index_t end) {
-    double sum = 0;
-    for (index_t i = begin; i < end; ++i) {
-      const double row_scale = row_weight ? scale * double(row_weight[i]) : scale;
-      if (row_scale == 0) {
-        std::fill(grad + i * n, grad + (i + 1) * n, T(0));
-        continue;
-      }
-      double row_sum = 0;
-      for (index_t j = i * n; j < (i + 1) * n; ++j) row_sum += term(j, row_scale);
-      sum += row_sum * row_scale;
     }
     return sum;
   });
