@@ -7,8 +7,8 @@
 // (one_sliver_gemm).
 //
 // Included only by kernels_<isa>.cpp inside namespace fastmlp::<isa>, after simd_<isa>.hpp
-// has defined Simd<T>, DotSimd<T> and EdgeSimd<T> (vector ops) and Blocking<T> (tile and cache
-// blocks).
+// has defined Simd<T>, DotSimd<T> and EdgeSimd<T> (vector ops), Blocking<T> (tile and cache
+// blocks) and FASTMLP_REGISTER_TILE (whether the register tile is inlined).
 #pragma once
 
 #ifndef FASTMLP_ISA_NAMESPACE
@@ -175,14 +175,13 @@ template <class S, int R, int NV, class T, class A>
 // (C not read when beta == 0), C(r, c) being c_tile[r*rs_c + c*cs_c]. NV vectors of S wide,
 // as with_tile_shape chooses. Returns whether it applied `epilogue` (a tile with contiguous
 // rows does, when epilogue.fused).
-// Always inlined: on its own (GCC chose so once the edge stores grew) the call and its
-// arguments cost 3 % more instructions in a 4,000-row training step (callgrind, AVX2).
+// Inlined into its callers or called out of line as simd_<isa>.hpp's FASTMLP_REGISTER_TILE
+// says: which runs faster depends on the ISA's registers.
 template <class S, int NV, class T>
-[[gnu::always_inline]] inline bool register_tile(index_t kc, const T* a, index_t a_rs, index_t a_cs,
-                                                 const T* b, index_t b_rs, T alpha, T beta,
-                                                 T* c_tile, index_t rs_c, index_t cs_c,
-                                                 index_t rows, index_t cols,
-                                                 TileEpilogue<T> epilogue) {
+FASTMLP_REGISTER_TILE bool register_tile(index_t kc, const T* a, index_t a_rs, index_t a_cs,
+                                         const T* b, index_t b_rs, T alpha, T beta, T* c_tile,
+                                         index_t rs_c, index_t cs_c, index_t rows, index_t cols,
+                                         TileEpilogue<T> epilogue) {
   using reg = typename S::reg;
   constexpr int MR = Blocking<T>::mr, L = S::lanes, NR = NV * L;
   reg acc[MR][NV];
