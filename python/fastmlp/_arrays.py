@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from fastmlp import _core
+
 _FLOAT32, _FLOAT64 = np.dtype(np.float32), np.dtype(np.float64)
 _NATIVE = (_FLOAT32, _FLOAT64)
 
@@ -85,7 +87,7 @@ def as_finite(name: str, array: np.ndarray, dtype: np.dtype[Any]) -> np.ndarray:
     else:
         with np.errstate(over="ignore"):  # reported below, with the name
             converted = np.require(array, dtype, ["C", "A"])
-    if not np.isfinite(converted).all():  # the method: np.all adds 2 µs a call
+    if not _core.all_finite(converted):
         if np.all(np.isfinite(array)):
             raise ValueError(f"{name} has values too large for {dtype} (it must be finite)")
         raise ValueError(f"{name} contains NaN or infinity (it must be finite)")
