@@ -675,6 +675,18 @@ def test_predict_refuses_nan_and_infinity_whatever_the_layout(dtype, bad):
             net.predict(x)
 
 
+def test_dtype_takes_what_numpy_reads_as_float32_or_float64():
+    spellings = [("float32", np.float32), (np.float32, np.float32), ("f4", np.float32)]
+    spellings += [(np.dtype("float64"), np.float64), (np.float64, np.float64)]
+    for given, expected in spellings:
+        net = fm.MLP(2, [3], 1, dtype=given, seed=0)
+        assert net.dtype == expected and net.parameters.dtype == expected
+        assert net.predict(np.ones((1, 2))).dtype == expected
+    for bad in ("float16", np.int32, None, True, "x", [1]):
+        with pytest.raises(ValueError, match="dtype must be 'float32' or 'float64'"):
+            fm.MLP(2, [3], 1, dtype=bad)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_fit_and_evaluate_refuse_one_bad_value_wherever_it_is(dtype):
     # one pass of the core's check over every position of odd sizes (its 16 sums and the
@@ -694,7 +706,7 @@ def test_fit_and_evaluate_refuse_one_bad_value_wherever_it_is(dtype):
         _core.all_finite(np.ones((4, 4), dtype)[:, ::2])
     with pytest.raises(TypeError, match="float32 or float64"):
         _core.all_finite(np.ones(3, np.int64))
-    net = fm.MLP(3, [4], 2, dtype=np.dtype(dtype).name, seed=0)
+    net = fm.MLP(3, [4], 2, dtype=dtype, seed=0)
     x, y = np.ones((37, 3), dtype), np.zeros(37, int)
     x[36, 1] = np.nan
     for call in (net.fit, net.evaluate, net.loss_and_gradient):

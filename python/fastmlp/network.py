@@ -106,18 +106,17 @@ def _check_unattached(denses: list[Dense]) -> None:
 class Sequential:
     """A stack of layers: ``Sequential(Dense(40, 100), ReLU(), Dropout(0.1), Dense(100, 10))``.
 
-    ``dtype`` is "float32" (default) or "float64"; ``init`` is "he" (normal, the default),
+    ``dtype`` is "float32" (default) or "float64", or what numpy reads as one of them
+    (``np.float32``); ``init`` is "he" (normal, the default),
     "he_uniform", "glorot" or "glorot_uniform", biases start at zero; ``seed`` fixes the
     initial weights on every machine.
     """
 
     def __init__(
-        self, *layers: Any, dtype: str = "float32", init: str = "he", seed: int | None = None
+        self, *layers: Any, dtype: Any = "float32", init: str = "he", seed: int | None = None
     ) -> None:
-        if str(dtype) not in _DTYPES:
-            raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+        self.dtype = _dtype(dtype)
         self.layers = list(layers)
-        self.dtype = _DTYPES[str(dtype)]
         self._blocks = _blocks(self.layers)
         _check_unattached([dense for _, dense, _, _ in self._blocks])
         specs = [
@@ -585,7 +584,7 @@ class MLP(Sequential):
         hidden: Sequence[int],
         n_outputs: int,
         activation: str = "relu",
-        dtype: str = "float32",
+        dtype: Any = "float32",
         init: str = "he",
         seed: int | None = None,
         dropout: float = 0.0,
@@ -629,6 +628,17 @@ class _InterruptFlag:
         if self.previous is not None:
             signal.signal(signal.SIGINT, self.previous)
             self.previous = None
+
+
+def _dtype(dtype: Any) -> np.dtype[Any]:
+    """float32 or float64 as numpy reads ``dtype`` ("float32", np.float32, np.dtype("f8"))."""
+    try:  # (np.dtype(None) is float64)
+        name = None if dtype is None or isinstance(dtype, bool) else np.dtype(dtype).name
+    except TypeError:
+        name = None
+    if name not in _DTYPES:
+        raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+    return _DTYPES[name]
 
 
 def _reduction(reduction: str) -> bool:
