@@ -682,7 +682,7 @@ def test_dtype_takes_what_numpy_reads_as_float32_or_float64():
         net = fm.MLP(2, [3], 1, dtype=given, seed=0)
         assert net.dtype == expected and net.parameters.dtype == expected
         assert net.predict(np.ones((1, 2))).dtype == expected
-    for bad in ("float16", np.int32, None, True, "x", [1]):
+    for bad in ("float16", np.int32, None, True, "x", [1], ("f4", -1)):
         with pytest.raises(ValueError, match="dtype must be 'float32' or 'float64'"):
             fm.MLP(2, [3], 1, dtype=bad)
 

@@ -103,8 +103,9 @@ py::array linear(const py::array& x, const py::array& weight, const py::object& 
   });
 }
 
-// Whether a C-contiguous, aligned float32/float64 array holds only finite numbers (fit's and
-// evaluate's check of X): one pass, without the bool per element np.isfinite(x).all() makes.
+// Whether a C-contiguous, aligned float32/float64 array holds only finite numbers (_arrays.
+// as_finite's check: X, targets, sample weights, weights set from Python): one pass, without
+// the bool per element np.isfinite(x).all() makes.
 // as_finite on 4,000×40 floats 15.9 → 10.3 µs, on 200,000×100 (80 MB) 3.98 → 2.19 ms.
 bool all_finite_array(const py::array& a) {
   return with_float_dtype("all_finite: a", a, [&](auto zero) {

@@ -204,8 +204,8 @@ struct Blocking {
 // the 16-register ISAs have it), its ten row pointers of A joined the GEMM driver's own values
 // in the one function, and GCC 12 moved them between vector registers, the stack and general
 // ones around every tile. Zen 4, one thread, C++ harness, min of 5 interleaved, µs an epoch,
-// inlined → called: Figure 20.2 2×100 3,521 → 3,453, 1×298 3,126 → 3,058, 3×75 3,746 → 3,677,
-// 4×63 3,772 → 3,719; MNIST-1D batch 32 4,458 → 4,349, batch 128 3,750 → 3,673; float64 2×100
+// inlined → called: Figure 20.2 2×100 3,504 → 3,453, 1×298 3,118 → 3,042, 3×75 3,745 → 3,670,
+// 4×63 3,769 → 3,716; MNIST-1D batch 32 4,452 → 4,349, batch 128 3,740 → 3,673; float64 2×100
 // 7,094–7,129 → 7,019–7,077. AVX2 and generic kernels ran 1–3 % slower called.
 #define FASTMLP_REGISTER_TILE [[gnu::noinline]]
 

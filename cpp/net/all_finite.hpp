@@ -1,5 +1,5 @@
 // Whether an array holds only finite numbers: training's check of the parameters after each
-// epoch, and predict's of its input.
+// epoch, predict's of its input, and (as _core.all_finite) the Python side's of its arrays.
 #pragma once
 
 #include "kernels/kernel_table.hpp"

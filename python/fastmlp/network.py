@@ -634,7 +634,7 @@ def _dtype(dtype: Any) -> np.dtype[Any]:
     """float32 or float64 as numpy reads ``dtype`` ("float32", np.float32, np.dtype("f8"))."""
     try:  # (np.dtype(None) is float64)
         name = None if dtype is None or isinstance(dtype, bool) else np.dtype(dtype).name
-    except TypeError:
+    except (TypeError, ValueError):  # ValueError: a malformed structured spec, ('f4', -1)
         name = None
     if name not in _DTYPES:
         raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
