@@ -107,9 +107,9 @@ class Sequential:
     """A stack of layers: ``Sequential(Dense(40, 100), ReLU(), Dropout(0.1), Dense(100, 10))``.
 
     ``dtype`` is "float32" (default) or "float64", or what numpy reads as one of them
-    (``np.float32``); ``init`` is "he" (normal, the default),
-    "he_uniform", "glorot" or "glorot_uniform", biases start at zero; ``seed`` fixes the
-    initial weights on every machine.
+    (``np.float32``); ``init`` is "he" (normal, the default), "he_uniform", "glorot" or
+    "glorot_uniform", biases start at zero; ``seed`` fixes the initial weights on every
+    machine.
     """
 
     def __init__(
