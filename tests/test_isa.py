@@ -16,7 +16,13 @@ import pytest
 import fastmlp as fm
 
 TESTS = Path(__file__).parent
-KERNEL_TESTS = ["test_gemm.py", "test_linear.py", "test_activations.py", "test_losses.py"]
+KERNEL_TESTS = [
+    "test_gemm.py",
+    "test_gemm_sparse.py",
+    "test_linear.py",
+    "test_activations.py",
+    "test_losses.py",
+]
 OTHER_ISAS = [isa for isa in fm.info()["supported_isas"] if isa != fm.info()["isa"]]
 
 

@@ -23,7 +23,7 @@ void run_gemm(const GemmArgs<T>& args, bool reference) {
 }
 
 py::array matmul(const py::object& a_in, const py::object& b_in, bool trans_a, bool trans_b,
-                 double alpha, double beta, const py::object& out, bool reference) {
+                 double alpha, double beta, const py::object& out, bool sparse_a, bool reference) {
   finite_scalar("matmul", "alpha", alpha);
   finite_scalar("matmul", "beta", beta);
   const std::vector<py::array> inputs = as_float_arrays("matmul", {{"a", a_in}, {"b", b_in}});
@@ -55,13 +55,15 @@ py::array matmul(const py::object& a_in, const py::object& b_in, bool trans_a, b
     g.ldb = b.shape(1);
     g.c = c.mutable_data();
     g.ldc = g.n;
+    g.sparse_a = sparse_a;
     run_gemm(g, reference);
     return std::move(c);
   });
 }
 
 py::array linear(const py::array& x, const py::array& weight, const py::object& bias,
-                 Activation activation, double activation_param, const py::object& out) {
+                 Activation activation, double activation_param, const py::object& out,
+                 bool sparse_x) {
   return with_float_dtype("linear: x", x, [&](auto zero) -> py::array {
     using T = decltype(zero);
     check_array<T>("linear: x", x, 2);
@@ -98,6 +100,7 @@ py::array linear(const py::array& x, const py::array& weight, const py::object& 
     g.ldc = g.n;
     g.activation = activation;
     g.activation_param = T(activation_param);
+    g.sparse_a = sparse_x;
     run_gemm(g, false);
     return std::move(y);
   });
@@ -291,15 +294,15 @@ void register_ops(py::module_& m) {
 
   const auto gemm_entry = [](bool reference) {
     return [reference](const py::object& a, const py::object& b, bool trans_a, bool trans_b,
-                       double alpha, double beta, const py::object& out) {
-      return matmul(a, b, trans_a, trans_b, alpha, beta, out, reference);
+                       double alpha, double beta, const py::object& out, bool sparse_a) {
+      return matmul(a, b, trans_a, trans_b, alpha, beta, out, sparse_a, reference);
     };
   };
   // fastmlp.ops.matmul is this function itself: a Python wrapper would double the cost of
   // a one-sample product.
   m.def("matmul", gemm_entry(false), py::arg("a"), py::arg("b"), py::kw_only(),
         py::arg("trans_a") = false, py::arg("trans_b") = false, py::arg("alpha") = 1.0,
-        py::arg("beta") = 0.0, py::arg("out") = py::none(), R"doc(
+        py::arg("beta") = 0.0, py::arg("out") = py::none(), py::arg("sparse_a") = false, R"doc(
 ``alpha · op(a) · op(b) + beta · out``, where ``op(m)`` is ``m.T`` if ``trans_m``.
 
 ``a`` and ``b`` are 2-D: float32 or float64 computed natively; other real inputs (ints,
@@ -307,14 +310,19 @@ bools, lists, non-contiguous views) are converted as numpy would promote them. T
 is a new ``(m, n)`` array, or ``out``, which must then be C-contiguous, of the inputs'
 dtype and not overlap them; ``beta`` only matters with ``out``. The result is bitwise the
 same for any thread count. The GIL is released while the product runs.
+
+``sparse_a=True`` says that ``a`` (not transposed) may hold many exact zeros, as a ReLU
+layer's output does: where about half or more of its values are zero and the CPU's kernels
+gain by it, each row then sums its nonzero terms only. The result is bitwise the same.
 )doc");
   m.def("gemm_reference", gemm_entry(true), py::arg("a"), py::arg("b"), py::kw_only(),
         py::arg("trans_a") = false, py::arg("trans_b") = false, py::arg("alpha") = 1.0,
-        py::arg("beta") = 0.0, py::arg("out") = py::none(),
-        "matmul in plain loops with float64 sums: the tests' oracle.");
+        py::arg("beta") = 0.0, py::arg("out") = py::none(), py::arg("sparse_a") = false,
+        "matmul in plain loops with float64 sums: the tests' oracle (sparse_a is ignored).");
   m.def("linear", &linear, py::arg("x"), py::arg("weight"), py::arg("bias"), py::arg("activation"),
-        py::arg("activation_param"), py::arg("out"),
-        "act(x·weightᵀ + bias), the activation fused into the GEMM's write-back.");
+        py::arg("activation_param"), py::arg("out"), py::arg("sparse_x") = false,
+        "act(x·weightᵀ + bias), the activation fused into the GEMM's write-back; sparse_x as "
+        "matmul's sparse_a.");
   m.def("activation_forward", &activation_forward, py::arg("kind"), py::arg("x"), py::arg("param"),
         py::arg("out"));
   m.def("activation_backward", &activation_backward, py::arg("kind"), py::arg("x"), py::arg("dy"),

@@ -591,6 +591,12 @@ void one_sliver_gemm(const GemmArgs<T>& g, MatrixView<T> a, MatrixView<T> b) {
   });
 }
 
+}  // namespace fastmlp::FASTMLP_ISA_NAMESPACE
+
+#include "kernels/gemm_sparse.hpp"
+
+namespace fastmlp::FASTMLP_ISA_NAMESPACE {
+
 template <class T>
 void gemm(const GemmArgs<T>& g) {
   if (g.m == 0 || g.n == 0) return;
@@ -659,6 +665,10 @@ void gemm(const GemmArgs<T>& g) {
       dot_product_gemm<3, 4>(g, a, b);
     }
     return;
+  }
+  // Left for register tiles from here on: skipping A's zeros keeps their results.
+  if constexpr (Blocking<T>::skips_zeros_of_a) {
+    if (g.sparse_a && g.m > 1 && g.n > 1 && sparse_a_gemm(g, b)) return;
   }
   if (one_sliver) {
     one_sliver_gemm(g, a, b);

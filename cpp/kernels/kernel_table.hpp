@@ -44,6 +44,9 @@ struct GemmArgs {
   const T* bias = nullptr;  // (n,) or nullptr
   Activation activation = Activation::identity;
   T activation_param = 0;
+  // A may hold many exact zeros (a ReLU layer's output, or the gradient back through one):
+  // gemm may then sum only the nonzero terms, with the same results (gemm_sparse.hpp).
+  bool sparse_a = false;
 };
 
 // SGD as torch.optim.SGD (dampening 0): g = grad + weight_decay·param; with momentum,

@@ -31,6 +31,11 @@ struct Blocking {
   // B read in place for at most 4 tiles of rows (b_sliver_in_place): read in place up to 100
   // rows, the weight gradient 36×100×250 ran 21.8 → 23.9 µs (Zen 4, AVX2 kernels).
   static constexpr index_t b_in_place_tiles = 4;
+  // A's zeros not skipped (gemm_sparse.hpp): on Zen 4 the AVX2 kernels ran Figure 20.2's 3×75
+  // and 4×63 epochs 8 % and 3.5 % slower skipping them, 2×100 no faster, even with the
+  // positions listed in vectors (a table of each byte mask's set bits) and the columns in
+  // even blocks. (C++ harness, one thread, min of 3.)
+  static constexpr bool skips_zeros_of_a = false;
 };
 
 // gemm_blocked.hpp's register tile inlined into its callers (see simd_avx512.hpp): called out

@@ -33,12 +33,18 @@ bool fuses_activation(const DenseLayer& layer) {
           (layer.activation == Activation::leaky_relu && layer.activation_param > 0));
 }
 
+// ReLU's output is zero for about half of its inputs, and so is the gradient back through it:
+// the GEMMs that take them as A may skip the zeros (GemmArgs::sparse_a).
+bool has_many_zeros(const DenseLayer& layer) { return layer.activation == Activation::relu; }
+
 // out (n, layer.out) = act(x·Wᵀ + b) with bias and activation fused in the GEMM write-back;
-// the identity activation when `with_activation` is false.
+// the identity activation when `with_activation` is false. `x_has_zeros`: x is the output of
+// a layer that has_many_zeros.
 template <class T>
 void dense_forward(const DenseLayer& layer, const T* weight, const T* bias, const T* x, index_t n,
-                   T* out, bool with_activation) {
+                   T* out, bool with_activation, bool x_has_zeros) {
   GemmArgs<T> g;
+  g.sparse_a = x_has_zeros;
   g.trans_b = true;
   g.m = n;
   g.n = layer.out;
@@ -279,7 +285,8 @@ void Network<T>::predict_rows(const T* x, index_t n, T* y) const {
       k.narrow_forward(narrow_layer(l), n, input, ld_input, out, ld_out);
     } else {
       dense_forward(layer, parameters_.data() + weight_offset(l),
-                    parameters_.data() + bias_offset(l), input, n, out, true);
+                    parameters_.data() + bias_offset(l), input, n, out, true,
+                    l > 0 && has_many_zeros(layers_[l - 1]));
     }
     input = out;
     ld_input = ld_out;
@@ -382,13 +389,14 @@ void Network<T>::forward_for_training(StepBuffers& buffers, const T* x, index_t 
     const DenseLayer& layer = layers_[l];
     const T* weight = parameters_.data() + weight_offset(l);
     const T* bias = parameters_.data() + bias_offset(l);
+    const bool input_has_zeros = l > 0 && has_many_zeros(layers_[l - 1]);
     if (fuses_activation(layer)) {
-      dense_forward(layer, weight, bias, input, n, buffers.output[l].data(), true);
+      dense_forward(layer, weight, bias, input, n, buffers.output[l].data(), true, input_has_zeros);
       input = buffers.output[l].data();
       continue;
     }
     T* z = buffers.pre_activation[l].data();
-    dense_forward(layer, weight, bias, input, n, z, false);
+    dense_forward(layer, weight, bias, input, n, z, false, input_has_zeros);
     const index_t size = n * layer.out;
     if (has_own_output(layer)) {
       T* h = buffers.output[l].data();
@@ -447,6 +455,7 @@ void Network<T>::backward(StepBuffers& buffers, const T* x, index_t n, T* gradie
     input_grad.ldb = layer.in;
     input_grad.c = buffers.delta_next.data();
     input_grad.ldc = layer.in;
+    input_grad.sparse_a = has_many_zeros(layer);  // delta has ReLU's derivative as a factor
     k.gemm(input_grad);
 
     const DenseLayer& below = layers_[l - 1];

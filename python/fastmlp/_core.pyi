@@ -34,6 +34,7 @@ def matmul(
     alpha: float = 1.0,
     beta: float = 0.0,
     out: np.ndarray | None = None,
+    sparse_a: bool = False,
 ) -> np.ndarray: ...
 def gemm_reference(
     a: Any,
@@ -44,6 +45,7 @@ def gemm_reference(
     alpha: float = 1.0,
     beta: float = 0.0,
     out: np.ndarray | None = None,
+    sparse_a: bool = False,
 ) -> np.ndarray: ...
 def linear(
     x: np.ndarray,
@@ -52,6 +54,7 @@ def linear(
     activation: Activation,
     activation_param: float,
     out: np.ndarray | None,
+    sparse_x: bool = False,
 ) -> np.ndarray: ...
 def activation_forward(
     kind: Activation, x: np.ndarray, param: float, out: np.ndarray | None
