@@ -9,9 +9,11 @@ Each thread count runs in its own process pinned to that many CPUs (XLA sizes JA
 thread pool once per process, from the CPU affinity); peers interleaved in every round,
 medians. PyTorch, scikit-learn, JAX (train step under ``jax.jit``, and whole loops in one
 jitted ``lax.fori_loop`` / ``lax.scan``: the "jax loop" column) and ONNX Runtime
-(inference) run where installed. The data are random with MNIST-1D's shapes (speed does
-not depend on the values); accuracy is a separate question (bench.md workload 7). Last,
-the resident memory before and after 10,000 epochs in one ``fit`` and over 1,000 calls.
+(inference) run where installed. The data are random with MNIST-1D's shapes. Speed depends
+on the values only through the share of zeros in ReLU layers' outputs and gradients, which
+decides whether fastmlp's GEMMs skip them (gemm_sparse.hpp): about half, as on MNIST-1D.
+Accuracy is a separate question (bench.md workload 7). Last, the resident memory before and
+after 10,000 epochs in one ``fit`` and over 1,000 calls.
 """
 
 from __future__ import annotations
@@ -589,7 +591,11 @@ def main(argv: list[str] | None = None) -> None:
         accuracy = accuracy_rows(args.quick)
     except ImportError as error:  # the mnist1d package (extra "demo") is missing
         accuracy = [{"case": f"MNIST-1D accuracy not measured: {error}"}]
-    notes = ["×peer: how many times faster fastmlp is (higher is better for fastmlp)."]
+    notes = [
+        "×peer: how many times faster fastmlp is (higher is better for fastmlp).",
+        "% peak: the epoch's dense FLOPs (bench.md) per second over the FMA peak; fastmlp "
+        "skips the terms with a zero of ReLU, so it does fewer.",
+    ]
     if jax is not None:
         notes.append(
             f"JAX {jax.__version__}: jax = one jitted step per epoch from Python; jax loop = "
