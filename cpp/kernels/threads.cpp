@@ -73,8 +73,13 @@ int openmp_version() {
 }
 
 int threads_for(double work, double min_work_per_thread) {
+  // The work first: a small call then runs the same instructions whatever the thread limit,
+  // without asking OpenMP for it. Asked first, one-sample predict ran 0.19 % more instructions
+  // (callgrind) and 0.2 % slower with a limit of two threads than of one (bench.train's
+  // scaling rows, three runs).
+  if (always_one_thread(work, min_work_per_thread)) return 1;
   const int limit = max_threads();
-  if (limit <= 1 || always_one_thread(work, min_work_per_thread)) return 1;
+  if (limit <= 1) return 1;
   return static_cast<int>(std::min<double>(limit, work / min_work_per_thread));
 }
 
