@@ -1,5 +1,6 @@
-"""The GEMM that skips A's zeros (matmul's sparse_a, gemm_sparse.hpp): bitwise the dense
-product's result, and within the float64 reference's error bound.
+"""The GEMM that skips A's zeros (gemm_sparse.hpp, through _core.matmul_sparse_a and
+linear_sparse_x): bitwise the dense product's result, and within the float64 reference's
+error bound.
 
 A holds exact zeros in shares either side of the 0.55 above which the kernels stay dense;
 shapes reach past a row's widest column block (8 vectors), across the k block of 256, and to
@@ -55,7 +56,7 @@ def test_skipping_zeros_gives_the_dense_result(m, n, k, share, trans_b, dtype):
     for alpha, beta in ((1.0, 0.0), (1.5, 1.0), (-0.5, 0.7)):
         dense, sparse = c.copy(), c.copy()
         fm.ops.matmul(a, b, trans_b=trans_b, alpha=alpha, beta=beta, out=dense)
-        fm.ops.matmul(a, b, trans_b=trans_b, alpha=alpha, beta=beta, out=sparse, sparse_a=True)
+        _core.matmul_sparse_a(a, b, trans_b=trans_b, alpha=alpha, beta=beta, out=sparse)
         np.testing.assert_array_equal(sparse, dense)
         exact, scale = reference(a, b, False, trans_b, alpha, beta, c)
         assert_gemm_close(sparse, exact, scale, k, dtype)
@@ -70,7 +71,7 @@ def test_the_same_bits_on_one_and_two_threads(dtype):
         results = []
         for threads in (1, 2):
             fm.set_num_threads(threads)
-            results.append(fm.ops.matmul(a, b, trans_b=True, sparse_a=True))
+            results.append(_core.matmul_sparse_a(a, b, trans_b=True))
     finally:
         fm.set_num_threads(before)
     np.testing.assert_array_equal(results[0], results[1])
@@ -87,7 +88,7 @@ def test_non_finite_values_propagate_as_in_the_dense_product(dtype):
     b[zero_at, 4] = np.inf  # 0·inf is NaN in every row with a zero there: no skipping then
     with np.errstate(invalid="ignore"):
         dense = fm.ops.matmul(a, b)
-        sparse = fm.ops.matmul(a, b, sparse_a=True)
+        sparse = _core.matmul_sparse_a(a, b)
     np.testing.assert_array_equal(sparse, dense)
     assert np.isnan(sparse[3]).all()
     assert np.isnan(sparse[10, 4]) and np.isnan(sparse[7, 4])
@@ -103,17 +104,9 @@ def test_the_fused_bias_and_activation_as_in_the_dense_layer(with_bias, activati
     bias = rng.standard_normal(100).astype(dtype) if with_bias else None
     kind = getattr(_core.Activation, activation)
     dense = _core.linear(x, weight, bias, kind, 0.0, None)
-    sparse = _core.linear(x, weight, bias, kind, 0.0, None, sparse_x=True)
+    sparse = _core.linear_sparse_x(x, weight, bias, kind, 0.0, None)
     np.testing.assert_array_equal(sparse, dense)
     exact = x.astype(np.float64) @ weight.T.astype(np.float64)
     exact += 0.0 if bias is None else bias
     expected = {"identity": exact, "relu": np.maximum(exact, 0), "tanh": np.tanh(exact)}
     np.testing.assert_allclose(sparse, expected[activation], rtol=1e-4, atol=1e-4)
-
-
-def test_the_reference_kernel_takes_and_ignores_the_hint():
-    rng = np.random.default_rng(4)
-    a, b = sparse_operands(rng, 20, 70, 30, 0.5, False, np.float64)
-    np.testing.assert_array_equal(
-        _core.gemm_reference(a, b, sparse_a=True), _core.gemm_reference(a, b)
-    )

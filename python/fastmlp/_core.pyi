@@ -34,7 +34,6 @@ def matmul(
     alpha: float = 1.0,
     beta: float = 0.0,
     out: np.ndarray | None = None,
-    sparse_a: bool = False,
 ) -> np.ndarray: ...
 def gemm_reference(
     a: Any,
@@ -45,7 +44,6 @@ def gemm_reference(
     alpha: float = 1.0,
     beta: float = 0.0,
     out: np.ndarray | None = None,
-    sparse_a: bool = False,
 ) -> np.ndarray: ...
 def linear(
     x: np.ndarray,
@@ -54,7 +52,24 @@ def linear(
     activation: Activation,
     activation_param: float,
     out: np.ndarray | None,
-    sparse_x: bool = False,
+) -> np.ndarray: ...
+def matmul_sparse_a(
+    a: Any,
+    b: Any,
+    *,
+    trans_a: bool = False,
+    trans_b: bool = False,
+    alpha: float = 1.0,
+    beta: float = 0.0,
+    out: np.ndarray | None = None,
+) -> np.ndarray: ...
+def linear_sparse_x(
+    x: np.ndarray,
+    weight: np.ndarray,
+    bias: np.ndarray | None,
+    activation: Activation,
+    activation_param: float,
+    out: np.ndarray | None,
 ) -> np.ndarray: ...
 def activation_forward(
     kind: Activation, x: np.ndarray, param: float, out: np.ndarray | None
