@@ -57,7 +57,11 @@ def test_skipping_zeros_gives_the_dense_result(m, n, k, share, trans_b, dtype):
         dense, sparse = c.copy(), c.copy()
         fm.ops.matmul(a, b, trans_b=trans_b, alpha=alpha, beta=beta, out=dense)
         _core.matmul_sparse_a(a, b, trans_b=trans_b, alpha=alpha, beta=beta, out=sparse)
-        np.testing.assert_array_equal(sparse, dense)
+        # Bitwise for beta 0 and 1, the network's. With another beta, where the dense path
+        # computes Cᵀ it adds beta·C in C++ that GCC fuses into an FMA at -O2 and up but not
+        # at the sanitizer build's -O1: one rounding more there.
+        if beta in (0.0, 1.0):
+            np.testing.assert_array_equal(sparse, dense)
         exact, scale = reference(a, b, False, trans_b, alpha, beta, c)
         assert_gemm_close(sparse, exact, scale, k, dtype)
 

@@ -8,7 +8,10 @@
 // Each sum is that of gemm's register tiles term for term: from +0, p ascending, one FMA per
 // term, in blocks of Blocking<T>::kc terms added to C in turn. A skipped term is a·b with a
 // = ±0, which adds exactly nothing when b is finite (x + ±0 = x; a sum begun at +0 is never
-// −0), so with a finite op(B) the results are bitwise those of the dense path.
+// −0), so with a finite op(B) the results are bitwise those of the dense path when beta is 0
+// or 1 (every product the network runs). With another beta they may differ in the last bit
+// where gemm computes Cᵀ: it adds beta·C there in C++ (a·b + c), which GCC fuses into one FMA
+// at -O2 and up, as here, but not at -O1.
 //
 // Included by gemm_blocked.hpp only (it uses its MatrixView, pack_sliver and epilogue).
 #pragma once

@@ -45,7 +45,8 @@ struct GemmArgs {
   Activation activation = Activation::identity;
   T activation_param = 0;
   // A may hold many exact zeros (a ReLU layer's output, or the gradient back through one):
-  // gemm may then sum only the nonzero terms, with the same results (gemm_sparse.hpp).
+  // gemm may then sum only the nonzero terms, bitwise the same results for beta 0 or 1
+  // (gemm_sparse.hpp).
   bool sparse_a = false;
 };
 
