@@ -666,9 +666,10 @@ void gemm(const GemmArgs<T>& g) {
     }
     return;
   }
-  // Left for register tiles from here on: skipping A's zeros keeps their results.
+  // Left for register tiles from here on (but one row, which may go to vector_times_matrix's
+  // partial sums): skipping A's zeros keeps their results.
   if constexpr (Blocking<T>::skips_zeros_of_a) {
-    if (g.sparse_a && g.m > 1 && g.n > 1 && sparse_a_gemm(g, b)) return;
+    if (g.sparse_a && g.m > 1 && sparse_a_gemm(g, b)) return;
   }
   if (one_sliver) {
     one_sliver_gemm(g, a, b);

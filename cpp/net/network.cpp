@@ -37,6 +37,11 @@ bool fuses_activation(const DenseLayer& layer) {
 // the GEMMs that take them as A may skip the zeros (GemmArgs::sparse_a).
 bool has_many_zeros(const DenseLayer& layer) { return layer.activation == Activation::relu; }
 
+// Whether layer l's input, the output of the layer below, has_many_zeros.
+bool input_has_many_zeros(const std::vector<DenseLayer>& layers, std::size_t l) {
+  return l > 0 && has_many_zeros(layers[l - 1]);
+}
+
 // out (n, layer.out) = act(x·Wᵀ + b) with bias and activation fused in the GEMM write-back;
 // the identity activation when `with_activation` is false. `x_has_zeros`: x is the output of
 // a layer that has_many_zeros.
@@ -286,7 +291,7 @@ void Network<T>::predict_rows(const T* x, index_t n, T* y) const {
     } else {
       dense_forward(layer, parameters_.data() + weight_offset(l),
                     parameters_.data() + bias_offset(l), input, n, out, true,
-                    l > 0 && has_many_zeros(layers_[l - 1]));
+                    input_has_many_zeros(layers_, l));
     }
     input = out;
     ld_input = ld_out;
@@ -389,7 +394,7 @@ void Network<T>::forward_for_training(StepBuffers& buffers, const T* x, index_t 
     const DenseLayer& layer = layers_[l];
     const T* weight = parameters_.data() + weight_offset(l);
     const T* bias = parameters_.data() + bias_offset(l);
-    const bool input_has_zeros = l > 0 && has_many_zeros(layers_[l - 1]);
+    const bool input_has_zeros = input_has_many_zeros(layers_, l);
     if (fuses_activation(layer)) {
       dense_forward(layer, weight, bias, input, n, buffers.output[l].data(), true, input_has_zeros);
       input = buffers.output[l].data();
