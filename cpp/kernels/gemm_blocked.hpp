@@ -15,6 +15,7 @@
 #error "include this only from a kernels_<isa>.cpp"
 #endif
 
+#include <algorithm>
 #include <cstring>
 #include <type_traits>
 
@@ -48,18 +49,19 @@ constexpr double min_flops_per_thread = 1 << 19;
 // (see gemm): every MLP-sized operand fits; a 2048² float32 B (16 MiB) does not.
 constexpr double whole_b_budget_bytes = 8 << 20;
 
-// Writes the kc×W sliver dst[p*W + w] = src[w*stride_w + p*stride_p] for w < width, zero
-// beyond (edge slivers are padded so the register tile always runs full size). Reads follow
-// whichever of w and p is contiguous in src, in vectors when W is a whole number of them.
+// Writes the kc×W sliver dst[p*dst_stride + w] = src[w*stride_w + p*stride_p] for w < width,
+// zero beyond (edge slivers are padded so the register tile always runs full size). Reads
+// follow whichever of w and p is contiguous in src, in vectors when W is a whole number of
+// them. A dst_stride wider than W interleaves slivers row by row (gemm_sparse.hpp's panels).
 template <int W, class T>
 void pack_sliver(const T* src, index_t stride_w, index_t stride_p, index_t width, index_t kc,
-                 T* dst) {
+                 T* dst, index_t dst_stride = W) {
   using S = std::conditional_t<W % Simd<T>::lanes == 0, Simd<T>, EdgeSimd<T>>;
   constexpr index_t L = S::lanes;
   if (stride_w == 1) {  // row by row
     for (index_t p = 0; p < kc; ++p) {
       const T* s = src + p * stride_p;
-      T* d = dst + p * W;
+      T* d = dst + p * dst_stride;
       if constexpr (W % L == 0) {  // in vectors: element by element, a narrow edge took 2.5×
         FASTMLP_UNROLL_FULLY
         for (index_t w = 0; w < W; w += L) S::store(d + w, load_part<S>(s + w, width - w));
@@ -89,7 +91,7 @@ void pack_sliver(const T* src, index_t stride_w, index_t stride_p, index_t width
           S::transpose(block);
           FASTMLP_UNROLL_FULLY
           for (index_t r = 0; r < L; ++r) {
-            if (r < depth) S::store(dst + (p + r) * W + w0, block[r]);
+            if (r < depth) S::store(dst + (p + r) * dst_stride + w0, block[r]);
           }
         }
       }
@@ -98,10 +100,16 @@ void pack_sliver(const T* src, index_t stride_w, index_t stride_p, index_t width
   }
   // Otherwise column by column; an edge sliver is zeroed first in one contiguous pass (zeroing
   // its missing columns one strided element at a time took a third of packing a 4-wide edge).
-  if (width < W) std::memset(dst, 0, std::size_t(kc) * W * sizeof(T));
+  if (width < W) {
+    if (dst_stride == W) {
+      std::memset(dst, 0, std::size_t(kc) * W * sizeof(T));
+    } else {
+      for (index_t p = 0; p < kc; ++p) std::fill_n(dst + p * dst_stride + width, W - width, T(0));
+    }
+  }
   for (index_t w = 0; w < width; ++w) {
     const T* s = src + w * stride_w;
-    for (index_t p = 0; p < kc; ++p) dst[p * W + w] = s[p * stride_p];
+    for (index_t p = 0; p < kc; ++p) dst[p * dst_stride + w] = s[p * stride_p];
   }
 }
 

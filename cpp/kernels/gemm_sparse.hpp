@@ -79,15 +79,15 @@ index_t list_nonzero(const T* row, index_t k, int32_t* positions) {
 // Row i's sums for C's columns [j0, j0 + cols): NV vectors of Simd<T>, then with Edge one of
 // EdgeSimd<T> (fewer lanes: AVX-512's 4 columns past 96 of a 100-wide layer take half the
 // loads and FMAs of a 512-bit vector). The sums run over the `count` nonzero positions of row
-// i of A, from op(B) packed in slivers of L columns (sliver s at b_packed + s·k·L, row p of
-// it the L values at p·L).
+// i of A, from the column block's panel of op(B) (see sparse_a_gemm) at b_packed + j0·k.
 template <int NV, bool Edge, class T>
 void sparse_a_row(const GemmArgs<T>& g, const T* b_packed, index_t j0, index_t cols, index_t i,
                   const int32_t* positions, index_t count) {
   using S = Simd<T>;
   using E = EdgeSimd<T>;
   constexpr index_t L = S::lanes, KC = Blocking<T>::kc;
-  const index_t k = g.k, sliver = k * L;
+  constexpr index_t panel_row = (NV + (Edge ? 1 : 0)) * L;
+  const index_t k = g.k;
   const T* const b = b_packed + j0 * k;
   const TileEpilogue<T> epilogue = TileEpilogue<T>::of(g, j0, true);
   const T* const a_row = g.a + i * g.lda;
@@ -133,9 +133,9 @@ void sparse_a_row(const GemmArgs<T>& g, const T* b_packed, index_t j0, index_t c
       const T a = a_row[p];
       const typename S::reg av = S::broadcast(a);
       FASTMLP_UNROLL_FULLY
-      for (int v = 0; v < NV; ++v) acc[v] = S::fma(av, S::load(b + v * sliver + p * L), acc[v]);
+      for (int v = 0; v < NV; ++v) acc[v] = S::fma(av, S::load(b + p * panel_row + v * L), acc[v]);
       if constexpr (Edge) {
-        edge_acc = E::fma(E::broadcast(a), E::load(b + NV * sliver + p * L), edge_acc);
+        edge_acc = E::fma(E::broadcast(a), E::load(b + p * panel_row + NV * L), edge_acc);
       }
     }
     FASTMLP_UNROLL_FULLY
@@ -191,14 +191,23 @@ bool sparse_a_gemm(const GemmArgs<T>& g, MatrixView<T> b) {
   T* const b_packed = static_cast<T*>(thread_workspace(
       sizeof(T) * size_t(b_size) + sizeof(int32_t) * size_t(threads * R * list_size),
       Workspace::gemm_panels));
-  for (index_t s = 0; s < slivers; ++s) {
-    pack_sliver<L>(b.at(0, s * L), b.cs, b.rs, smaller(L, n - s * L), k, b_packed + s * k * L);
-  }
-  if (!all_finite(b_packed, b_size)) return false;  // 0·inf is NaN: not skippable
-  int32_t* const lists = reinterpret_cast<int32_t*>(b_packed + b_size);
   // Column blocks of as even a number of vectors as can be: 10 as 5 + 5, not 8 + 2 (a row's
   // sums of 2 vectors wait on FMA latency).
   const index_t column_blocks = ceil_div(slivers, sparse_a_max_vectors);
+  const auto first_sliver = [&](index_t block) { return block * slivers / column_blocks; };
+  // Each block's columns of op(B) packed as a k×(vectors·L) panel, row by row: a term's loads
+  // are then consecutive cache lines, not lines k·L values apart as in the register tiles'
+  // slivers. Measured on Zen 4, one thread, half nonzero: (250×100)·(100×100) 42.7 → 40.7 µs,
+  // 75-wide 23.5 → 23.1 µs, 63-wide unchanged; Figure 20.2's 2×100 epoch 3,265 → 3,191 µs.
+  for (index_t block = 0; block < column_blocks; ++block) {
+    const index_t first = first_sliver(block), vectors = first_sliver(block + 1) - first;
+    for (index_t s = first; s < first + vectors; ++s) {
+      pack_sliver<L>(b.at(0, s * L), b.cs, b.rs, smaller(L, n - s * L), k,
+                     b_packed + first * k * L + (s - first) * L, vectors * L);
+    }
+  }
+  if (!all_finite(b_packed, b_size)) return false;  // 0·inf is NaN: not skippable
+  int32_t* const lists = reinterpret_cast<int32_t*>(b_packed + b_size);
   parallel_region(threads, [&](const Team& team) {  // rows split in contiguous ranges
     const index_t per_thread = round_up(ceil_div(m, team.threads), R);
     const index_t i0 = smaller(m, team.index * per_thread), i1 = smaller(m, i0 + per_thread);
@@ -210,8 +219,7 @@ bool sparse_a_gemm(const GemmArgs<T>& g, MatrixView<T> b) {
         counts[r] = list_nonzero(g.a + (ib + r) * g.lda, k, positions + r * list_size);
       }
       for (index_t block = 0; block < column_blocks; ++block) {
-        const index_t first = block * slivers / column_blocks;
-        const index_t vectors = (block + 1) * slivers / column_blocks - first;
+        const index_t first = first_sliver(block), vectors = first_sliver(block + 1) - first;
         const index_t j0 = first * L, cols = smaller(n - j0, vectors * L);
         const bool edge = EdgeSimd<T>::lanes < L && cols - (vectors - 1) * L <= EdgeSimd<T>::lanes;
         with_vector_count(vectors, [&](auto nv) {
