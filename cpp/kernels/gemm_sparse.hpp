@@ -69,10 +69,11 @@ template <class T>
 template <class T>
 index_t list_nonzero(const T* row, index_t k, int32_t* positions) {
   constexpr index_t L = Simd<T>::lanes;
-  index_t count = 0;
-  for (index_t p = 0; p < k; p += L) {
-    count += nonzero_positions(row + p, smaller(L, k - p), int32_t(p), positions + count);
+  index_t count = 0, p = 0;
+  for (; p + L <= k; p += L) {  // whole vectors: a literal count, so no mask to make
+    count += nonzero_positions(row + p, L, int32_t(p), positions + count);
   }
+  if (p < k) count += nonzero_positions(row + p, k - p, int32_t(p), positions + count);
   return count;
 }
 
