@@ -64,6 +64,9 @@ SHAPES = [
     (128, 40, 300),  # a transposed A 128 elements apart is packed, not read in place
     (141, 33, 40),
     (145, 33, 40),
+    (100, 100, 250),  # a 100→100 layer's weight gradient (TN): its last 4 columns, and the
+    (45, 34, 300),  # last 2 here, computed transposed (gemm_blocked.hpp's transposed_edge),
+    (10, 68, 1000),  # over two k blocks, and in the second thread's part of the columns
     (150, 10, 298),
     (10, 298, 150),
     (10, 300, 1000),  # one block of rows on two threads: they split its columns
@@ -120,7 +123,16 @@ def test_matmul_matches_float64(m, n, k, trans_a, trans_b, dtype):
 @pytest.mark.parametrize("alpha,beta", [(2.5, 0.0), (1.0, 1.0), (-0.5, 0.75), (0.0, -2.0)])
 @pytest.mark.parametrize(
     "m,n,k",
-    [(1, 9, 100), (7, 33, 31), (150, 37, 300), (13, 5, 7), (50, 10, 10), (1, 70, 20), (70, 1, 20)],
+    [
+        (1, 9, 100),
+        (7, 33, 31),
+        (150, 37, 300),
+        (45, 34, 300),
+        (13, 5, 7),
+        (50, 10, 10),
+        (1, 70, 20),
+        (70, 1, 20),
+    ],
 )
 def test_alpha_beta_accumulate_into_out(m, n, k, alpha, beta, trans_a, trans_b, dtype):
     rng = np.random.default_rng([m, n, k, 1])

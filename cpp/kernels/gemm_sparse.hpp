@@ -44,7 +44,7 @@ constexpr index_t sparse_a_sample_rows = 16;
 // Rows whose nonzero positions are listed at once, before their sums.
 constexpr index_t sparse_a_block_rows = 16;
 
-// The widest column block a row's sums cover in registers, in vectors.
+// The widest column block a row's sums cover in registers, in vectors (with_vector_count's most).
 constexpr int sparse_a_max_vectors = 8;
 
 // Writes first + i for each i < count with values[i] != 0 (NaN included), in order, to
@@ -148,21 +148,6 @@ void sparse_a_row(const GemmArgs<T>& g, const T* b_packed, index_t j0, index_t c
   for (int v = 0; v < NV; ++v) store(S{}, result[v], v);
   if constexpr (Edge) store(E{}, edge_result, NV);
   if (!epilogue.fused) apply_epilogue(g, i, 1, j0, cols);
-}
-
-// f(std::integral_constant<int, NV>) for 1 ≤ vectors ≤ sparse_a_max_vectors.
-template <class F>
-void with_vector_count(index_t vectors, const F& f) {
-  switch (vectors) {
-    case 1: return f(std::integral_constant<int, 1>{});
-    case 2: return f(std::integral_constant<int, 2>{});
-    case 3: return f(std::integral_constant<int, 3>{});
-    case 4: return f(std::integral_constant<int, 4>{});
-    case 5: return f(std::integral_constant<int, 5>{});
-    case 6: return f(std::integral_constant<int, 6>{});
-    case 7: return f(std::integral_constant<int, 7>{});
-    default: return f(std::integral_constant<int, sparse_a_max_vectors>{});
-  }
 }
 
 // C = act(alpha·A·op(B) + beta·C + bias) over A's nonzero terms only, when A (not transposed)
