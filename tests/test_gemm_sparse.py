@@ -2,7 +2,7 @@
 linear_sparse_x): bitwise the dense product's result, and within the float64 reference's
 error bound.
 
-A holds exact zeros in shares either side of the 0.55 above which the kernels stay dense;
+A holds exact zeros in shares either side of the 0.58 above which the kernels stay dense;
 shapes reach past a row's widest column block (8 vectors), across the k block of 256, and to
 fewer columns than the sparse path takes (it must then leave the product to the tiles).
 tests/test_isa.py runs this file under each ISA the CPU has (AVX2 never skips zeros).

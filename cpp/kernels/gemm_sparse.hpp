@@ -27,10 +27,10 @@
 namespace fastmlp::FASTMLP_ISA_NAMESPACE {
 
 // Above this share of nonzero values in A, the dense register tiles are faster: on Zen 4
-// (AVX-512, float32, one thread) (250×100)·(100×100) ran 11–13 % faster here than in tiles at
-// a share of 0.5, 3–5 % faster at 0.55, 4–7 % slower at 0.6; 75- and 63-wide products broke
-// even at about 0.62 and 0.57.
-constexpr double sparse_a_max_nonzero_share = 0.55;
+// (AVX-512, float32, one thread, bias and ReLU fused) (250×100)·(100×100) ran 15 % faster here
+// than in tiles at a share of 0.5, 7 % faster at 0.55, 3 % slower at 0.6; 75- and 63-wide
+// products broke even at about 0.65 and 0.6.
+constexpr double sparse_a_max_nonzero_share = 0.58;
 
 // Narrower products stay in tiles: a row's sums of fewer vectors are a chain of FMA latencies
 // per term. Figure 20.2's 2×100 and 1×298 epochs ran 2 % and 19 % slower when the products
