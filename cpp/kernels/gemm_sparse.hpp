@@ -77,13 +77,15 @@ index_t list_nonzero(const T* row, index_t k, int32_t* positions) {
   return count;
 }
 
-// Row i's sums for C's columns [j0, j0 + cols): NV vectors of Simd<T>, then with Edge one of
-// EdgeSimd<T> (fewer lanes: AVX-512's 4 columns past 96 of a 100-wide layer take half the
-// loads and FMAs of a 512-bit vector). The sums run over the `count` nonzero positions of row
-// i of A, from the column block's panel of op(B) (see sparse_a_gemm) at b_packed + j0·k.
+// Rows [i0, i0 + rows) of C over columns [j0, j0 + cols), a row at a time: NV vectors of
+// Simd<T>, then with Edge one of EdgeSimd<T> (fewer lanes: AVX-512's 4 columns past 96 of a
+// 100-wide layer take half the loads and FMAs of a 512-bit vector). Row i0 + r sums over the
+// counts[r] nonzero positions of its row of A listed at positions + r·list_size, from the
+// column block's panel of op(B) (see sparse_a_gemm) at b_packed + j0·k.
 template <int NV, bool Edge, class T>
-void sparse_a_row(const GemmArgs<T>& g, const T* b_packed, index_t j0, index_t cols, index_t i,
-                  const int32_t* positions, index_t count) {
+void sparse_a_rows(const GemmArgs<T>& g, const T* b_packed, index_t j0, index_t cols, index_t i0,
+                   index_t rows, const int32_t* positions, index_t list_size,
+                   const index_t* counts) {
   using S = Simd<T>;
   using E = EdgeSimd<T>;
   constexpr index_t L = S::lanes, KC = Blocking<T>::kc;
@@ -91,63 +93,72 @@ void sparse_a_row(const GemmArgs<T>& g, const T* b_packed, index_t j0, index_t c
   const index_t k = g.k;
   const T* const b = b_packed + j0 * k;
   const TileEpilogue<T> epilogue = TileEpilogue<T>::of(g, j0, true);
-  const T* const a_row = g.a + i * g.lda;
-  T* const c_row = g.c + i * g.ldc + j0;
-  // As the register tile's write-back: alpha·sum + beta·C, later k blocks added on; then the
-  // bias and ReLU. For the vector of type V at column v·L.
-  const auto combine = [&](auto vec, auto sum, auto& result, index_t v, bool later_block) {
-    using V = decltype(vec);
-    const auto scaled = V::mul(V::broadcast(g.alpha), sum);
-    if (later_block) {
-      result = V::fma(V::broadcast(T(1)), result, scaled);
-    } else if (g.beta == T(0)) {
-      result = scaled;
-    } else {
-      result = V::fma(V::broadcast(g.beta), load_part<V>(c_row + v * L, cols - v * L), scaled);
-    }
-  };
-  const auto store = [&](auto vec, auto result, index_t v) {
-    using V = decltype(vec);
-    const index_t left = cols - v * L;
-    if (epilogue.fused && epilogue.bias) {
-      result = V::add(result, load_part<V>(epilogue.bias + v * L, left));
-    }
-    // max(0, x): x when x is NaN, as ReluAct (x < 0 ? 0 : x)
-    if (epilogue.fused && epilogue.relu) result = V::max(V::zero(), result);
-    store_part<V>(c_row + v * L, result, left);
-  };
-  typename S::reg result[NV > 0 ? NV : 1] = {};
-  typename E::reg edge_result = E::zero();
-  index_t first = 0;
-  for (index_t pc = 0; pc < k; pc += KC) {  // the dense path's k blocks
-    index_t last = count;
-    if (pc + KC < k) {
-      for (last = first; last < count && positions[last] < pc + KC;) ++last;
-    }
-    typename S::reg acc[NV > 0 ? NV : 1];
-    typename E::reg edge_acc = E::zero();
-    FASTMLP_UNROLL_FULLY
-    for (int v = 0; v < NV; ++v) acc[v] = S::zero();
-#pragma GCC unroll 2
-    for (index_t t = first; t < last; ++t) {
-      const index_t p = positions[t];
-      const T a = a_row[p];
-      const typename S::reg av = S::broadcast(a);
-      FASTMLP_UNROLL_FULLY
-      for (int v = 0; v < NV; ++v) acc[v] = S::fma(av, S::load(b + p * panel_row + v * L), acc[v]);
-      if constexpr (Edge) {
-        edge_acc = E::fma(E::broadcast(a), E::load(b + p * panel_row + NV * L), edge_acc);
+  // The values of vector v a row holds: all its lanes but for the last one (a literal, so
+  // that its loads and stores are whole vectors, unmasked and unbranched, after unrolling).
+  const auto lanes_of = [&](index_t v) { return Edge || v < NV - 1 ? L : cols - v * L; };
+  for (index_t r = 0; r < rows; ++r) {
+    const index_t i = i0 + r, count = counts[r];
+    const int32_t* const row_positions = positions + r * list_size;
+    const T* const a_row = g.a + i * g.lda;
+    T* const c_row = g.c + i * g.ldc + j0;
+    // As the register tile's write-back: alpha·sum + beta·C, later k blocks added on; then
+    // the bias and ReLU. For the vector of type V at column v·L, `left` values of it in C.
+    const auto combine = [&](auto vec, auto sum, auto& result, index_t v, index_t left,
+                             bool later_block) {
+      using V = decltype(vec);
+      const auto scaled = V::mul(V::broadcast(g.alpha), sum);
+      if (later_block) {
+        result = V::fma(V::broadcast(T(1)), result, scaled);
+      } else if (g.beta == T(0)) {
+        result = scaled;
+      } else {
+        result = V::fma(V::broadcast(g.beta), load_part<V>(c_row + v * L, left), scaled);
       }
+    };
+    const auto store = [&](auto vec, auto result, index_t v, index_t left) {
+      using V = decltype(vec);
+      if (epilogue.fused && epilogue.bias) {
+        result = V::add(result, load_part<V>(epilogue.bias + v * L, left));
+      }
+      // max(0, x): x when x is NaN, as ReluAct (x < 0 ? 0 : x)
+      if (epilogue.fused && epilogue.relu) result = V::max(V::zero(), result);
+      store_part<V>(c_row + v * L, result, left);
+    };
+    typename S::reg result[NV > 0 ? NV : 1] = {};
+    typename E::reg edge_result = E::zero();
+    index_t first = 0;
+    for (index_t pc = 0; pc < k; pc += KC) {  // the dense path's k blocks
+      index_t last = count;
+      if (pc + KC < k) {
+        for (last = first; last < count && row_positions[last] < pc + KC;) ++last;
+      }
+      typename S::reg acc[NV > 0 ? NV : 1];
+      typename E::reg edge_acc = E::zero();
+      FASTMLP_UNROLL_FULLY
+      for (int v = 0; v < NV; ++v) acc[v] = S::zero();
+#pragma GCC unroll 2
+      for (index_t t = first; t < last; ++t) {
+        const index_t p = row_positions[t];
+        const T a = a_row[p];
+        const typename S::reg av = S::broadcast(a);
+        FASTMLP_UNROLL_FULLY
+        for (int v = 0; v < NV; ++v) {
+          acc[v] = S::fma(av, S::load(b + p * panel_row + v * L), acc[v]);
+        }
+        if constexpr (Edge) {
+          edge_acc = E::fma(E::broadcast(a), E::load(b + p * panel_row + NV * L), edge_acc);
+        }
+      }
+      FASTMLP_UNROLL_FULLY
+      for (int v = 0; v < NV; ++v) combine(S{}, acc[v], result[v], v, lanes_of(v), pc > 0);
+      if constexpr (Edge) combine(E{}, edge_acc, edge_result, NV, cols - NV * L, pc > 0);
+      first = last;
     }
     FASTMLP_UNROLL_FULLY
-    for (int v = 0; v < NV; ++v) combine(S{}, acc[v], result[v], v, pc > 0);
-    if constexpr (Edge) combine(E{}, edge_acc, edge_result, NV, pc > 0);
-    first = last;
+    for (int v = 0; v < NV; ++v) store(S{}, result[v], v, lanes_of(v));
+    if constexpr (Edge) store(E{}, edge_result, NV, cols - NV * L);
+    if (!epilogue.fused) apply_epilogue(g, i, 1, j0, cols);
   }
-  FASTMLP_UNROLL_FULLY
-  for (int v = 0; v < NV; ++v) store(S{}, result[v], v);
-  if constexpr (Edge) store(E{}, edge_result, NV);
-  if (!epilogue.fused) apply_epilogue(g, i, 1, j0, cols);
 }
 
 // C = act(alpha·A·op(B) + beta·C + bias) over A's nonzero terms only, when A (not transposed)
@@ -210,14 +221,11 @@ bool sparse_a_gemm(const GemmArgs<T>& g, MatrixView<T> b) {
         const bool edge = EdgeSimd<T>::lanes < L && cols - (vectors - 1) * L <= EdgeSimd<T>::lanes;
         with_vector_count(vectors, [&](auto nv) {
           constexpr int NV = decltype(nv)::value;
-          for (index_t r = 0; r < rows; ++r) {
-            if (edge) {
-              sparse_a_row<NV - 1, true>(g, b_packed, j0, cols, ib + r, positions + r * list_size,
-                                         counts[r]);
-            } else {
-              sparse_a_row<NV, false>(g, b_packed, j0, cols, ib + r, positions + r * list_size,
-                                      counts[r]);
-            }
+          if (edge) {
+            sparse_a_rows<NV - 1, true>(g, b_packed, j0, cols, ib, rows, positions, list_size,
+                                        counts);
+          } else {
+            sparse_a_rows<NV, false>(g, b_packed, j0, cols, ib, rows, positions, list_size, counts);
           }
         });
       }
