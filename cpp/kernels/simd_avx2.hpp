@@ -34,7 +34,8 @@ struct Blocking {
   // A's zeros not skipped (gemm_sparse.hpp): on Zen 4 the AVX2 kernels ran Figure 20.2's 3×75
   // and 4×63 epochs 8 % and 3.5 % slower skipping them, 2×100 no faster, even with the
   // positions listed in vectors (a table of each byte mask's set bits) and the columns in
-  // even blocks. (C++ harness, one thread, min of 3.)
+  // even blocks; with op(B) in row-by-row panels, 2×100 6 %, 3×75 15 %, 4×63 10 % slower.
+  // (C++ harness, one thread, min of 3.)
   static constexpr bool skips_zeros_of_a = false;
 };
 

@@ -217,10 +217,10 @@ struct Blocking {
   // 49.0 → 46.9 µs, 75×75 30.6 → 29.2, 63×63 21.6 → 20.9, 100×40 19.3 → 18.7, but 63×40
   // 12.6 → 13.4; Figure 20.2 epochs 0.5–1.5 % faster. Float64 keeps AVX2's 4 (not measured).
   static constexpr index_t b_in_place_tiles = sizeof(T) == 4 ? 10 : 4;
-  // A's zeros skipped (gemm_sparse.hpp): C++ harness, one thread, min of 5, µs an epoch:
-  // Figure 20.2 2×100 3,446 → 3,251, 3×75 3,684 → 3,461, 4×63 3,725 → 3,566, 1×298 unchanged
-  // (its 10-output products stay in tiles); MNIST-1D batch 32 4,351 → 4,250, batch 128 3,684 →
-  // 3,472; float64 2×100 7,033 → 6,663.
+  // A's zeros skipped (gemm_sparse.hpp): C++ harness, one thread, min of 5, µs an epoch, the
+  // build before it against the current one in one run: Figure 20.2 2×100 3,499 → 3,154, 3×75
+  // 3,699 → 3,378, 4×63 3,750 → 3,455, 1×298 unchanged (its 10-output products stay in tiles);
+  // MNIST-1D batch 32 4,426 → 4,087, batch 128 3,743 → 3,320; float64 2×100 7,078 → 6,563.
   static constexpr bool skips_zeros_of_a = true;
 };
 

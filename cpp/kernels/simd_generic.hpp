@@ -91,8 +91,8 @@ struct Blocking {
   static constexpr index_t nc() { return 4080; }
   static constexpr double fma_lanes_per_cycle = 2 * Simd<T>::lanes;
   static constexpr index_t b_in_place_tiles = 4;  // as AVX2's (b_sliver_in_place)
-  // A's zeros skipped (gemm_sparse.hpp): Figure 20.2 2×100 ran 13,005 → 10,778 µs an epoch,
-  // 3×75 14,093 → 11,870 (C++ harness, one thread, min of 3).
+  // A's zeros skipped (gemm_sparse.hpp): Figure 20.2 2×100 ran 13,157 → 10,694 µs an epoch,
+  // 3×75 14,202 → 11,662 (C++ harness, one thread, min of 3).
   static constexpr bool skips_zeros_of_a = true;
 };
 
