@@ -44,6 +44,7 @@ constexpr index_t sparse_a_block_rows = 16;
 
 // The widest column block a row's sums cover in registers, in vectors (with_vector_count's most).
 constexpr int sparse_a_max_vectors = 8;
+static_assert(sparse_a_max_vectors <= 8);
 
 // Writes first + i for each i < count with values[i] != 0 (NaN included), in order, to
 // positions, and returns how many; count ≤ L. positions has room for 16 more.
@@ -91,8 +92,9 @@ void sparse_a_rows(const GemmArgs<T>& g, const T* b_packed, index_t j0, index_t 
   const index_t k = g.k;
   const T* const b = b_packed + j0 * k;
   const TileEpilogue<T> epilogue = TileEpilogue<T>::of(g, j0, true);
-  // The values of vector v a row holds: all its lanes but for the last one (a literal, so
-  // that its loads and stores are whole vectors, unmasked and unbranched, after unrolling).
+  // How many of vector v's lanes are C's columns: all of them but in the last vector (a
+  // literal, so that the others' loads and stores are whole vectors, unmasked and unbranched,
+  // once the loops over v are unrolled).
   const auto lanes_of = [&](index_t v) { return Edge || v < NV - 1 ? L : cols - v * L; };
   for (index_t r = 0; r < rows; ++r) {
     const index_t i = i0 + r, count = counts[r];
