@@ -339,6 +339,27 @@ def test_dtype_follows_x_unless_given():
 
 
 @pytest.mark.parametrize(
+    "dtype", [np.float32, np.dtype("float32"), np.float64, np.dtype("f8")], ids=str
+)
+@pytest.mark.parametrize("cls", [MLPClassifier, MLPRegressor])
+def test_dtype_as_numpy_names_it(cls, dtype):
+    # np.float32 is what a numpy user writes; warm_start compares it with the fitted
+    # network's "float32"
+    X, y, _ = dataset("binary" if cls is MLPClassifier else "regression")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = cls(dtype=dtype, max_iter=2, random_state=0).fit(X.astype(np.float64), y)
+        assert est.coefs_[0].dtype == np.dtype(dtype)
+        before = est.coefs_[0].copy()
+        est.set_params(warm_start=True).fit(X, y)  # the same dtype: training goes on
+        assert est.coefs_[0].dtype == np.dtype(dtype)
+        assert not np.array_equal(est.coefs_[0], before)
+        with pytest.raises(ValueError, match="dtype must stay as fitted"):
+            other = np.float64 if np.dtype(dtype) == np.float32 else np.float32
+            est.set_params(dtype=other).fit(X, y)
+
+
+@pytest.mark.parametrize(
     "activation", ["leaky_relu", "elu", "gelu", "gelu_tanh", "silu", "softplus"]
 )
 def test_fastmlp_activations_and_dropout_train(activation):

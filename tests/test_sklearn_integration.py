@@ -102,6 +102,8 @@ BAD_PARAMETERS = [
     (MLPClassifier(momentum=1.0), "The 'momentum' parameter of MLPClassifier must be"),
     (MLPClassifier(activation="swish"), "The 'activation' parameter of MLPClassifier"),
     (MLPClassifier(dtype="float16"), "The 'dtype' parameter of MLPClassifier must be"),
+    (MLPClassifier(dtype=np.float16), "The 'dtype' parameter of MLPClassifier must be"),
+    (MLPRegressor(dtype=np.dtype("int32")), "The 'dtype' parameter of MLPRegressor must be"),
     (MLPClassifier(n_threads=0), "The 'n_threads' parameter of MLPClassifier must be"),
     (MLPRegressor(loss="absolute_error"), "The 'loss' parameter of MLPRegressor must be"),
 ]

@@ -76,7 +76,13 @@ class BaseMLP(BaseEstimator, ABC):  # type: ignore[misc]
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
-        "dtype": [StrOptions({"float32", "float64"}), None],
+        # as numpy names them: "float32", np.float32 or np.dtype("float32") (and float64)
+        "dtype": [
+            StrOptions({"float32", "float64"}),
+            Options(type, {np.float32, np.float64}),
+            Options(np.dtype, {np.dtype(np.float32), np.dtype(np.float64)}),
+            None,
+        ],
         "n_threads": [Interval(Integral, 1, None, closed="left"), None],
     }
 
@@ -107,7 +113,7 @@ class BaseMLP(BaseEstimator, ABC):  # type: ignore[misc]
         n_iter_no_change: int,
         max_fun: int,
         dropout: float,
-        dtype: str | None,
+        dtype: Any,
         n_threads: int | None,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -208,7 +214,7 @@ class BaseMLP(BaseEstimator, ABC):  # type: ignore[misc]
         self.n_layers_ = len(hidden) + 2
         self.n_iter_ = 0
         self.t_ = 0
-        dtype = self.dtype or X.dtype.name  # None: as scikit-learn, X's float32 or float64
+        dtype = self._dtype_name(X.dtype.name)
         self._architecture: dict[str, Any] = {"hidden_layer_sizes": hidden}
         self._architecture["activation"] = self.activation
         self._architecture |= {
@@ -233,10 +239,15 @@ class BaseMLP(BaseEstimator, ABC):  # type: ignore[misc]
             self.validation_scores_ = None
             self.best_validation_score_ = None
 
+    def _dtype_name(self, default: str) -> str:
+        """The network's dtype by name ("float32" or "float64", as fitted networks record it),
+        however the dtype parameter gives it; default where that is None."""
+        return default if self.dtype is None else np.dtype(self.dtype).name
+
     def _check_continuable(self, hidden: list[int]) -> None:
         """warm_start and partial_fit train the fitted network further: it must still fit."""
         asked: dict[str, Any] = {"hidden_layer_sizes": hidden, "activation": self.activation}
-        asked |= {"dropout": self.dropout, "dtype": self.dtype or self._architecture["dtype"]}
+        asked |= {"dropout": self.dropout, "dtype": self._dtype_name(self._architecture["dtype"])}
         asked["loss"] = self._loss_setting()  # the output activation goes with it
         changed = [name for name, value in asked.items() if value != self._architecture[name]]
         if changed:

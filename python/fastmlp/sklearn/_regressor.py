@@ -60,7 +60,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):  # type: ignore[misc]
         n_iter_no_change: int = 10,
         max_fun: int = 15000,
         dropout: float = 0.0,
-        dtype: str | None = None,
+        dtype: Any = None,
         n_threads: int | None = None,
     ) -> None:
         super().__init__(
