@@ -346,6 +346,26 @@ def test_l2_per_sample_divides_each_batchs_term_by_its_weight(weighted, per_epoc
     np.testing.assert_allclose(plain.parameters, by_hand.parameters, rtol=1e-12, atol=1e-14)
 
 
+@pytest.mark.parametrize("weighted", [False, True])
+def test_loss_and_gradient_takes_l2_per_sample_as_fit(weighted):
+    # (X, y) one batch: the term divided by its total weight, as one full-batch SGD step has it
+    rng = np.random.default_rng(11)
+    x, y = rng.standard_normal((30, 3)), rng.standard_normal((30, 2))
+    weight = rng.uniform(0.5, 2.0, 30) if weighted else None
+    total = weight.sum() if weighted else 30
+    net = fm.MLP(3, [5], 2, dtype="float64", seed=12)
+    value, gradient = net.loss_and_gradient(x, y, sample_weight=weight, l2=0.3, l2_per_sample=True)
+    divided = net.loss_and_gradient(x, y, sample_weight=weight, l2=0.3 / total)
+    assert value == divided[0] and np.array_equal(gradient, divided[1])
+    assert value != net.loss_and_gradient(x, y, sample_weight=weight, l2=0.3)[0]
+    stepped = fm.MLP(3, [5], 2, dtype="float64", seed=12)
+    sgd = fm.optim.SGD(lr=0.1)
+    stepped.fit(x, y, optimizer=sgd, sample_weight=weight, l2=0.3, l2_per_sample=True)
+    np.testing.assert_allclose(stepped.parameters, net.parameters - 0.1 * gradient, rtol=1e-14)
+    with pytest.raises(TypeError, match="l2_per_sample must be True or False, got int"):
+        net.loss_and_gradient(x, y, l2=0.3, l2_per_sample=1)
+
+
 def test_penalty_is_logged_only_with_an_l2_term():
     rng = np.random.default_rng(7)
     x, y = rng.standard_normal((30, 3)), rng.integers(0, 2, 30)

@@ -288,12 +288,16 @@ class Sequential:
         reduction: str = "mean",
         l2: float = 0.0,
         seed: int = 0,
+        l2_per_sample: bool = False,
     ) -> tuple[float, np.ndarray]:
         """The loss on (X, y) and a copy of its gradient with respect to ``parameters``
-        (dropout on, masks from ``seed``): for gradient checks and external optimizers."""
+        (dropout on, masks from ``seed``): for gradient checks and external optimizers.
+        ``l2`` and ``l2_per_sample`` as in ``fit``, (X, y) one batch."""
         name, x, targets, weight = self._training_data(X, y, loss, sample_weight)
+        mean, l2 = _reduction(reduction), _l2(l2)
+        l2 = _batch_l2(l2, _per_sample(l2_per_sample), x.shape[0], weight)
         value = self._core.loss_and_gradient(
-            x, LOSSES[name], targets, weight, _reduction(reduction), _l2(l2), _seed(seed)
+            x, LOSSES[name], targets, weight, mean, l2, _seed(seed)
         )
         return float(value), self.gradients.copy()
 
@@ -340,9 +344,7 @@ class Sequential:
         name, x, targets, weight = self._training_data(X, y, loss, sample_weight)
         mean = _reduction(reduction)
         l2 = _l2(l2)
-        if not isinstance(l2_per_sample, (bool, np.bool_)):
-            kind = type(l2_per_sample).__name__
-            raise TypeError(f"l2_per_sample must be True or False, got {kind}")
+        l2_per_sample = _per_sample(l2_per_sample)
         if on_divergence not in ("raise", "warn"):
             raise ValueError(f"on_divergence must be 'raise' or 'warn', got {on_divergence!r}")
         epochs = as_count("epochs", epochs, minimum=0)
@@ -372,15 +374,14 @@ class Sequential:
         history = History()
         self.history = history
         if isinstance(optimizer, LBFGS):
-            if l2_per_sample:  # one batch: all of the data
-                l2 /= x.shape[0] if weight is None else float(np.sum(weight, dtype=np.float64))
+            l2 = _batch_l2(l2, l2_per_sample, x.shape[0], weight)  # one batch: all of the data
             _fit_lbfgs(self, name, x, targets, weight, mean, l2, epochs, history, on_divergence)
             return history
         state = optimizer._bind(self._core)
         seed_value = _seed(secrets.randbits(64) if seed is None else seed)
         args = (
             *(state, x, LOSSES[name], targets, weight),
-            *(mean, l2, bool(l2_per_sample), batch, bool(shuffle), seed_value),
+            *(mean, l2, l2_per_sample, batch, bool(shuffle), seed_value),
         )
         per_epoch = bool(callbacks) or validation is not None or progress
         bar = _progress_bar(epochs) if progress else None
@@ -646,6 +647,22 @@ def _reduction(reduction: str) -> bool:
     if reduction not in ("mean", "sum"):
         raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
     return reduction == "mean"
+
+
+def _per_sample(l2_per_sample: Any) -> bool:
+    if not isinstance(l2_per_sample, (bool, np.bool_)):
+        kind = type(l2_per_sample).__name__
+        raise TypeError(f"l2_per_sample must be True or False, got {kind}")
+    return bool(l2_per_sample)
+
+
+def _batch_l2(l2: float, per_sample: bool, rows: int, weight: np.ndarray | None) -> float:
+    """l2 for a batch of these rows: with per_sample divided by their total sample weight
+    (their count without weights), 0 where that is 0, as fit's C++ loop does for each batch."""
+    if not per_sample:
+        return l2
+    total = rows if weight is None else float(np.sum(weight, dtype=np.float64))
+    return l2 / total if total > 0 else 0.0
 
 
 def _seed(seed: Any) -> int:
