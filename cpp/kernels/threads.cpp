@@ -56,6 +56,11 @@ void set_max_threads(int n) {
 #endif
 }
 
+void keep_first_exception(std::exception_ptr& first) {
+#pragma omp critical(fastmlp_first_exception)
+  if (!first) first = std::current_exception();
+}
+
 bool openmp_enabled() {
 #ifdef _OPENMP
   return true;

@@ -1,6 +1,8 @@
 // The thread count used by the kernels, and OpenMP's behaviour across fork().
 #pragma once
 
+#include <exception>
+
 namespace fastmlp {
 
 // The most threads one kernel call may use: the smaller of set_max_threads()'s value (if
@@ -21,6 +23,14 @@ class ThreadLimit {
  private:
   int previous_;
 };
+
+// Keeps the exception being handled in `first` unless it holds one already; safe from several
+// threads at once. For the workers of an OpenMP region, where an exception must not leave
+// the region (std::terminate): each keeps its own, and the region's caller rethrows the one
+// kept. Out of line, compiled for the baseline ISA: std::exception_ptr's assignment inlined
+// into a kernels_<isa>.cpp was a weak definition of the ISA's code there (at -O1), of which
+// the linker keeps one for every caller (.ci/isa-symbols).
+void keep_first_exception(std::exception_ptr& first);
 
 bool openmp_enabled();
 int openmp_version();  // the _OPENMP date, 0 without OpenMP

@@ -95,8 +95,7 @@ void weight_gradient(index_t rows, index_t out, index_t in, const T* delta, cons
       try {
         chunk_gradient(chunk);
       } catch (...) {
-#pragma omp critical(fastmlp_weight_gradient_failure)
-        if (!failure) failure = std::current_exception();
+        keep_first_exception(failure);
       }
     });
     team.for_each(pieces, [&](index_t piece) {

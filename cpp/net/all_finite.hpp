@@ -5,7 +5,8 @@
 // Compiled for the baseline ISA only: an instance of this template in a kernels_<isa>.cpp would
 // be a second definition, built with that ISA's instructions, and the linker keeps one copy
 // for every caller (the sparse GEMM's check had made it so: kernels_avx512 defined
-// all_finite<double>). Kernels have their own (gemm_sparse.hpp's packed_all_finite).
+// all_finite<double>; .ci/isa-symbols now fails CI on any such symbol). Kernels have their
+// own (gemm_sparse.hpp's packed_all_finite).
 #ifdef FASTMLP_ISA_NAMESPACE
 #error "include this only outside the kernels_<isa>.cpp"
 #endif

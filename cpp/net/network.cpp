@@ -180,8 +180,7 @@ void on_threads([[maybe_unused]] int threads, const Body& body) {
     try {
       body(thread, team);
     } catch (...) {
-#pragma omp critical(fastmlp_network_failure)
-      if (!failure) failure = std::current_exception();
+      keep_first_exception(failure);
     }
   }
   if (failure) std::rethrow_exception(failure);
