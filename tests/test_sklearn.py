@@ -339,7 +339,7 @@ def test_dtype_follows_x_unless_given():
 
 
 @pytest.mark.parametrize(
-    "dtype", [np.float32, np.dtype("float32"), np.float64, np.dtype("f8")], ids=str
+    "dtype", [np.float32, np.dtype("float32"), "f4", np.float64, np.dtype("f8"), float], ids=str
 )
 @pytest.mark.parametrize("cls", [MLPClassifier, MLPRegressor])
 def test_dtype_as_numpy_names_it(cls, dtype):

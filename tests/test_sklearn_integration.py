@@ -104,6 +104,7 @@ BAD_PARAMETERS = [
     (MLPClassifier(dtype="float16"), "The 'dtype' parameter of MLPClassifier must be"),
     (MLPClassifier(dtype=np.float16), "The 'dtype' parameter of MLPClassifier must be"),
     (MLPRegressor(dtype=np.dtype("int32")), "The 'dtype' parameter of MLPRegressor must be"),
+    (MLPRegressor(dtype=3), "The 'dtype' parameter of MLPRegressor must be"),
     (MLPClassifier(n_threads=0), "The 'n_threads' parameter of MLPClassifier must be"),
     (MLPRegressor(loss="absolute_error"), "The 'loss' parameter of MLPRegressor must be"),
 ]

@@ -12,10 +12,16 @@ import scipy.sparse
 from scipy.special import expit
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    Options,
+    StrOptions,
+)
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from fastmlp.layers import _same_shape
+from fastmlp.network import _dtype
 from fastmlp.sklearn._lbfgs import fit_lbfgs
 from fastmlp.sklearn._network import (
     ACTIVATIONS,
@@ -76,13 +82,8 @@ class BaseMLP(BaseEstimator, ABC):  # type: ignore[misc]
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
-        # as numpy names them: "float32", np.float32 or np.dtype("float32") (and float64)
-        "dtype": [
-            StrOptions({"float32", "float64"}),
-            Options(type, {np.float32, np.float64}),
-            Options(np.dtype, {np.dtype(np.float32), np.dtype(np.float64)}),
-            None,
-        ],
+        # float32 or float64 as numpy reads it ("f4", np.float32, ...): see _dtype_setting
+        "dtype": [str, type, np.dtype, None],
         "n_threads": [Interval(Integral, 1, None, closed="left"), None],
     }
 
@@ -174,6 +175,7 @@ class BaseMLP(BaseEstimator, ABC):  # type: ignore[misc]
     # ------------------------------------------------------------------- training
     def _fit(self, X: Any, y: Any, sample_weight: Any, incremental: bool) -> BaseMLP:
         hidden = self._hidden_sizes()
+        self._dtype_setting()  # refused before anything changes
         first_pass = not hasattr(self, "network_") or (not self.warm_start and not incremental)
         X, y = self._validate_input(X, y, incremental, reset=first_pass)
         if sample_weight is not None:
@@ -214,7 +216,7 @@ class BaseMLP(BaseEstimator, ABC):  # type: ignore[misc]
         self.n_layers_ = len(hidden) + 2
         self.n_iter_ = 0
         self.t_ = 0
-        dtype = self._dtype_name(X.dtype.name)
+        dtype = self._dtype_setting() or X.dtype.name  # None: X's, as scikit-learn
         self._architecture: dict[str, Any] = {"hidden_layer_sizes": hidden}
         self._architecture["activation"] = self.activation
         self._architecture |= {
@@ -239,15 +241,26 @@ class BaseMLP(BaseEstimator, ABC):  # type: ignore[misc]
             self.validation_scores_ = None
             self.best_validation_score_ = None
 
-    def _dtype_name(self, default: str) -> str:
-        """The network's dtype by name ("float32" or "float64", as fitted networks record it),
-        however the dtype parameter gives it; default where that is None."""
-        return default if self.dtype is None else np.dtype(self.dtype).name
+    def _dtype_setting(self) -> str | None:
+        """dtype by name, "float32" or "float64" (as a fitted network records it), however numpy
+        spells it, as fm.MLP takes it; None for None. Anything else is refused as scikit-learn's
+        parameter check refuses a value."""
+        if self.dtype is None:
+            return None
+        try:
+            return _dtype(self.dtype).name
+        except ValueError:
+            raise InvalidParameterError(
+                f"The 'dtype' parameter of {type(self).__name__} must be float32 or float64 as "
+                "numpy reads them ('float32', 'f4', np.float32, np.dtype('float32'), ...) or "
+                f"None. Got {self.dtype!r} instead."
+            ) from None
 
     def _check_continuable(self, hidden: list[int]) -> None:
         """warm_start and partial_fit train the fitted network further: it must still fit."""
         asked: dict[str, Any] = {"hidden_layer_sizes": hidden, "activation": self.activation}
-        asked |= {"dropout": self.dropout, "dtype": self._dtype_name(self._architecture["dtype"])}
+        dtype = self._dtype_setting() or self._architecture["dtype"]
+        asked |= {"dropout": self.dropout, "dtype": dtype}
         asked["loss"] = self._loss_setting()  # the output activation goes with it
         changed = [name for name, value in asked.items() if value != self._architecture[name]]
         if changed:

@@ -37,8 +37,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):  # type: ignore[misc]
     - ``activation``: also "leaky_relu", "elu", "gelu", "gelu_tanh", "silu", "softplus".
     - ``dropout``: probability of dropping each hidden unit while training (stochastic
       solvers only).
-    - ``dtype``: float32 or float64 for the network, as a name, ``np.float32`` or an
-      ``np.dtype``; None (default) follows X as
+    - ``dtype``: float32 or float64 for the network as numpy reads it ("float32", "f4",
+      ``np.float32``, ``np.dtype("float32")``, ...); None (default) follows X as
       scikit-learn does (float32 stays float32, anything else is float64). "float32" on
       float64 data trains faster (1.7× on MNIST-1D, one thread).
     - ``n_threads``: threads for fit and predict. None: 1 inside a joblib task or Dask
