@@ -26,9 +26,9 @@ class ThreadLimit {
 
 // Keeps the exception being handled in `first` unless it holds one already; safe from several
 // threads at once. For the workers of an OpenMP region, where an exception must not leave
-// the region (std::terminate): each keeps its own, and the region's caller rethrows the one
-// kept. Out of line, compiled for the baseline ISA: std::exception_ptr's assignment inlined
-// into a kernels_<isa>.cpp was a weak definition of the ISA's code there (at -O1), of which
+// the region (std::terminate): the first one caught is kept, and the region's caller
+// rethrows it. Out of line, compiled for the baseline ISA: std::exception_ptr's assignment
+// in a kernels_<isa>.cpp was a weak definition of that ISA's code there (at -O1), of which
 // the linker keeps one for every caller (.ci/isa-symbols).
 void keep_first_exception(std::exception_ptr& first);
 
